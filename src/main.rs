@@ -1,3 +1,203 @@
+//! webrtc.cgi: browser video chat signaling for shared hosting, run by the web server as CGI
+//! once per request.
+//!
+//! This file is the only one that touches the process: it collects the CGI variables, reads
+//! exactly CONTENT_LENGTH bytes of body, hands both to the request parser, runs the mode and
+//! writes the answer to stdout. Every path out of here, a panic included, writes valid CGI
+//! headers first, so the web server never logs "Premature end of script headers".
+
+mod config;
+mod error;
+mod page;
+mod post;
+mod request;
+mod response;
+mod secret;
+mod sse;
+mod store;
+
+use std::collections::HashMap;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use config::Settings;
+use error::{Error, Result};
+use request::Request;
+use response::Response;
+use sse::Clock;
+use store::Store;
+
+/// Set once the first byte of the answer is on its way; the panic hook then knows it can no
+/// longer start a clean error response.
+static ANSWER_STARTED: AtomicBool = AtomicBool::new(false);
+
 fn main() {
-    print!("Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nwebrtc-cgi skeleton\n");
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("webrtc.cgi: internal error: {info}");
+        if !ANSWER_STARTED.swap(true, Ordering::SeqCst) {
+            let response = Response::error_json(&Error::Internal("panic".to_string()));
+            let _ = response.write_to(&mut io::stdout().lock());
+        }
+    }));
+
+    let env: HashMap<String, String> = std::env::vars_os()
+        .map(|(key, value)| {
+            (
+                key.to_string_lossy().into_owned(),
+                value.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    serve(&env, &mut out);
+    let _ = out.flush();
+}
+
+fn serve(env: &HashMap<String, String>, out: &mut impl Write) {
+    let wants_html = !env.get("QUERY_STRING").is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| pair.starts_with("mode=") && pair != "mode=check")
+    });
+    let answer = |error: &Error| {
+        if wants_html {
+            Response::error_html(error)
+        } else {
+            Response::error_json(error)
+        }
+    };
+
+    let settings = match Settings::load(env, &executable_dir()) {
+        Ok(settings) => settings,
+        Err(error) => return finish(&answer(&error), out),
+    };
+    let body = match read_body(env, settings.max_body_bytes) {
+        Ok(body) => body,
+        Err(error) => return finish(&answer(&error), out),
+    };
+    let request = match Request::parse(env, &body) {
+        Ok(request) => request,
+        Err(error) => return finish(&answer(&error), out),
+    };
+    let clock = sse::SystemClock::new();
+    let now = clock.unix_millis() / 1000;
+    let script_name = env.get("SCRIPT_NAME").map(String::as_str).unwrap_or("");
+
+    let response = match request {
+        Request::NewRoom => Ok(page::new_room()),
+        Request::Page { room } => Ok(page::page(&room, script_name)),
+        Request::Asset {
+            name,
+            version,
+            if_none_match,
+        } => page::asset(
+            &name,
+            version.as_deref(),
+            if_none_match.as_deref(),
+            script_name,
+        ),
+        Request::Check => Err(Error::UnknownAsset(
+            "the self-check page is not built yet".into(),
+        )),
+        Request::Join { room, .. } => {
+            Store::open(&settings).and_then(|store| post::join(&store, &settings, &room, now))
+        }
+        Request::Post {
+            room,
+            credentials,
+            message,
+        } => Store::open(&settings)
+            .and_then(|store| post::post(&store, &room, &credentials, &message, now)),
+        Request::Leave { room, credentials } => {
+            Store::open(&settings).and_then(|store| post::leave(&store, &room, &credentials, now))
+        }
+        Request::Sse {
+            room,
+            credentials,
+            last_event_id,
+            hold_seconds,
+        } => {
+            let opened = Store::open(&settings).and_then(|store| {
+                sse::open(
+                    &store,
+                    &settings,
+                    &room,
+                    &credentials,
+                    last_event_id,
+                    hold_seconds,
+                    now,
+                )
+            });
+            match opened {
+                Ok(stream) => {
+                    ANSWER_STARTED.store(true, Ordering::SeqCst);
+                    return stream.run(out, &clock);
+                }
+                Err(error) => Err(error),
+            }
+        }
+    };
+    match response {
+        Ok(response) => finish(&response, out),
+        Err(error) => finish(&answer(&error), out),
+    }
+}
+
+fn finish(response: &Response, out: &mut impl Write) {
+    ANSWER_STARTED.store(true, Ordering::SeqCst);
+    if let Err(error) = response.write_to(out) {
+        if error.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("webrtc.cgi: writing the answer: {error}");
+        }
+    }
+}
+
+/// The folder of the running executable, where `webrtc.json` and the default data directory
+/// live. The web server starts a CGI in its own folder, so the working directory is the
+/// fallback.
+fn executable_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| path.parent().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Reads exactly CONTENT_LENGTH bytes of a POST body. The length is checked against the limit
+/// before anything is read; reading to the end instead could hang, as some servers keep the
+/// pipe open.
+fn read_body(env: &HashMap<String, String>, max_body_bytes: u64) -> Result<Vec<u8>> {
+    if env.get("REQUEST_METHOD").map(String::as_str) != Some("POST") {
+        return Ok(Vec::new());
+    }
+    let Some(length) = env.get("CONTENT_LENGTH").filter(|text| !text.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    if length.len() > 19 || !length.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(Error::BadRequest(
+            "Content-Length is not a whole number".to_string(),
+        ));
+    }
+    let length: u64 = length
+        .parse()
+        .map_err(|_| Error::BadRequest("Content-Length is out of range".to_string()))?;
+    if length > max_body_bytes {
+        return Err(Error::TooLarge(format!(
+            "the body is {length} bytes; the limit is {max_body_bytes}"
+        )));
+    }
+    let mut body = Vec::with_capacity(length as usize);
+    io::stdin()
+        .lock()
+        .take(length)
+        .read_to_end(&mut body)
+        .map_err(|error| Error::BadRequest(format!("the body could not be read: {error}")))?;
+    if (body.len() as u64) < length {
+        return Err(Error::BadRequest(format!(
+            "the body ended after {} of its {length} bytes",
+            body.len()
+        )));
+    }
+    Ok(body)
 }

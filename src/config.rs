@@ -1,0 +1,352 @@
+//! Settings: the optional `webrtc.json` beside the executable (or the file named by
+//! `WEBRTC_CGI_CONFIG`), validated into a `Settings` value with every default filled in.
+//!
+//! suEXEC strips most environment variables, so the file is the normal way to configure a
+//! host; the variable exists for tests and for servers that pass it. This module reads one
+//! file and nothing else; it never creates the data directory (the store does).
+
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+pub const SETTINGS_FILE_NAME: &str = "webrtc.json";
+pub const DEFAULT_DATA_DIR_NAME: &str = "webrtc-data";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    /// Whether `data_dir` is the default one beside the executable (and so likely inside a
+    /// web-served folder).
+    pub data_dir_is_default: bool,
+    pub hold_seconds: u32,
+    pub retry_ms: u32,
+    pub peer_timeout_seconds: u32,
+    pub max_peers: usize,
+    pub max_body_bytes: u64,
+    pub max_backlog_bytes: u64,
+    /// How many joins one address may make per minute, and posts one peer may make per
+    /// second (averaged over ten seconds).
+    pub max_joins_per_minute: u32,
+    pub max_posts_per_second: u32,
+    /// Passed to the browser as `iceServers`, after validation.
+    pub ice_servers: Value,
+    pub turn: Option<TurnSettings>,
+    /// Where the settings came from, for the self-check page; `None` means built-in defaults.
+    pub source: Option<PathBuf>,
+}
+
+/// coturn's `use-auth-secret` (TURN REST API) time-limited credentials.
+#[derive(Debug, Clone)]
+pub struct TurnSettings {
+    pub urls: Vec<String>,
+    pub secret: String,
+    pub ttl_seconds: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    data_dir: Option<String>,
+    hold_seconds: Option<u32>,
+    retry_ms: Option<u32>,
+    peer_timeout_seconds: Option<u32>,
+    max_peers: Option<u32>,
+    max_body_bytes: Option<u64>,
+    max_backlog_bytes: Option<u64>,
+    max_joins_per_minute: Option<u32>,
+    max_posts_per_second: Option<u32>,
+    ice_servers: Option<Value>,
+    turn: Option<TurnFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TurnFile {
+    urls: Value,
+    secret: String,
+    ttl_seconds: Option<u32>,
+}
+
+impl Settings {
+    /// Finds and reads the settings for this request. `env` holds the CGI variables;
+    /// `executable_dir` is the folder of the running executable.
+    pub fn load(env: &HashMap<String, String>, executable_dir: &Path) -> Result<Settings> {
+        if let Some(path) = env.get("WEBRTC_CGI_CONFIG").filter(|path| !path.is_empty()) {
+            let path = PathBuf::from(path);
+            let text = fs::read_to_string(&path).map_err(|error| {
+                Error::Settings(format!(
+                    "cannot read the settings file named by WEBRTC_CGI_CONFIG: {error}"
+                ))
+            })?;
+            let base = path.parent().unwrap_or(executable_dir).to_path_buf();
+            return Settings::parse(&text, &base, Some(path));
+        }
+        let path = executable_dir.join(SETTINGS_FILE_NAME);
+        match fs::read_to_string(&path) {
+            Ok(text) => Settings::parse(&text, executable_dir, Some(path)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                Settings::parse("{}", executable_dir, None)
+            }
+            Err(error) => Err(Error::Settings(format!(
+                "cannot read {SETTINGS_FILE_NAME}: {error} (it must be readable by the user the web server runs this program as)"
+            ))),
+        }
+    }
+
+    /// Validates settings text. Relative `data_dir` values are taken relative to `base`.
+    pub fn parse(text: &str, base: &Path, source: Option<PathBuf>) -> Result<Settings> {
+        let file: SettingsFile = serde_json::from_str(text)
+            .map_err(|error| Error::Settings(format!("{SETTINGS_FILE_NAME}: {error}")))?;
+
+        let hold_seconds = in_range("hold_seconds", file.hold_seconds, 20, 0, 50)?;
+        let retry_ms = in_range("retry_ms", file.retry_ms, 500, 100, 60_000)?;
+        let peer_timeout_seconds = in_range(
+            "peer_timeout_seconds",
+            file.peer_timeout_seconds,
+            40,
+            5,
+            3600,
+        )?;
+        if peer_timeout_seconds < hold_seconds + 5 {
+            return Err(Error::Settings(format!(
+                "{SETTINGS_FILE_NAME}: peer_timeout_seconds ({peer_timeout_seconds}) must be at least hold_seconds + 5 ({}), or held peers would expire",
+                hold_seconds + 5
+            )));
+        }
+        let max_peers = in_range("max_peers", file.max_peers, 6, 2, 16)? as usize;
+        let max_body_bytes = in_range(
+            "max_body_bytes",
+            file.max_body_bytes,
+            64 * 1024,
+            1024,
+            1 << 20,
+        )?;
+        let max_backlog_bytes = in_range(
+            "max_backlog_bytes",
+            file.max_backlog_bytes,
+            256 * 1024,
+            max_body_bytes,
+            64 << 20,
+        )?;
+        let max_joins_per_minute = in_range(
+            "max_joins_per_minute",
+            file.max_joins_per_minute,
+            60,
+            1,
+            100_000,
+        )?;
+        let max_posts_per_second = in_range(
+            "max_posts_per_second",
+            file.max_posts_per_second,
+            50,
+            1,
+            100_000,
+        )?;
+
+        let ice_servers = match file.ice_servers {
+            Some(value) => validate_ice_servers(value)?,
+            None => serde_json::json!([{"urls": "stun:stun.l.google.com:19302"}]),
+        };
+        let turn = file.turn.map(validate_turn).transpose()?;
+
+        let (data_dir, data_dir_is_default) = match file.data_dir {
+            Some(dir) if dir.is_empty() => {
+                return Err(Error::Settings(format!(
+                    "{SETTINGS_FILE_NAME}: data_dir is empty"
+                )))
+            }
+            Some(dir) => (base.join(dir), false),
+            None => (base.join(DEFAULT_DATA_DIR_NAME), true),
+        };
+
+        Ok(Settings {
+            data_dir,
+            data_dir_is_default,
+            hold_seconds,
+            retry_ms,
+            peer_timeout_seconds,
+            max_peers,
+            max_body_bytes,
+            max_backlog_bytes,
+            max_joins_per_minute,
+            max_posts_per_second,
+            ice_servers,
+            turn,
+            source,
+        })
+    }
+}
+
+fn in_range<T>(key: &str, value: Option<T>, default: T, low: T, high: T) -> Result<T>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    let value = value.unwrap_or(default);
+    if value < low || value > high {
+        return Err(Error::Settings(format!(
+            "{SETTINGS_FILE_NAME}: {key} must be from {low} to {high}, not {value}"
+        )));
+    }
+    Ok(value)
+}
+
+fn is_ice_url(url: &str) -> bool {
+    ["stun:", "stuns:", "turn:", "turns:"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme) && url.len() > scheme.len())
+}
+
+fn ice_urls(value: &Value, key: &str) -> Result<Vec<String>> {
+    let urls: Vec<&Value> = match value {
+        Value::String(_) => vec![value],
+        Value::Array(items) if !items.is_empty() => items.iter().collect(),
+        _ => {
+            return Err(Error::Settings(format!(
+                "{SETTINGS_FILE_NAME}: {key} must be a URL or a non-empty list of URLs"
+            )))
+        }
+    };
+    urls.into_iter()
+        .map(|url| match url.as_str() {
+            Some(url) if is_ice_url(url) => Ok(url.to_string()),
+            _ => Err(Error::Settings(format!(
+                "{SETTINGS_FILE_NAME}: {key} holds {url}, which is not a stun:, stuns:, turn: or turns: URL"
+            ))),
+        })
+        .collect()
+}
+
+/// Checks `ice_servers` against the shape of WebRTC's `RTCIceServer`, so that a typo shows up
+/// here rather than as a browser exception on every call.
+fn validate_ice_servers(value: Value) -> Result<Value> {
+    let Value::Array(servers) = &value else {
+        return Err(Error::Settings(format!(
+            "{SETTINGS_FILE_NAME}: ice_servers must be a list of objects like {{\"urls\": \"stun:host:3478\"}}"
+        )));
+    };
+    for (index, server) in servers.iter().enumerate() {
+        let Value::Object(fields) = server else {
+            return Err(Error::Settings(format!(
+                "{SETTINGS_FILE_NAME}: ice_servers[{index}] must be an object"
+            )));
+        };
+        for (key, field) in fields {
+            match key.as_str() {
+                "urls" => {
+                    ice_urls(field, &format!("ice_servers[{index}].urls"))?;
+                }
+                "username" | "credential" if field.is_string() => {}
+                _ => {
+                    return Err(Error::Settings(format!(
+                        "{SETTINGS_FILE_NAME}: ice_servers[{index}] has an unknown or invalid key \"{key}\" (allowed: urls, username, credential)"
+                    )))
+                }
+            }
+        }
+        if !fields.contains_key("urls") {
+            return Err(Error::Settings(format!(
+                "{SETTINGS_FILE_NAME}: ice_servers[{index}] has no \"urls\""
+            )));
+        }
+    }
+    Ok(value)
+}
+
+fn validate_turn(turn: TurnFile) -> Result<TurnSettings> {
+    let urls = ice_urls(&turn.urls, "turn.urls")?;
+    if urls.iter().any(|url| !url.starts_with("turn")) {
+        return Err(Error::Settings(format!(
+            "{SETTINGS_FILE_NAME}: turn.urls must be turn: or turns: URLs"
+        )));
+    }
+    if turn.secret.len() < 16 {
+        return Err(Error::Settings(format!(
+            "{SETTINGS_FILE_NAME}: turn.secret must be at least 16 characters (coturn's static-auth-secret)"
+        )));
+    }
+    let ttl_seconds = in_range("turn.ttl_seconds", turn.ttl_seconds, 86_400, 60, 604_800)?;
+    Ok(TurnSettings {
+        urls,
+        secret: turn.secret,
+        ttl_seconds,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings> {
+        Settings::parse(text, Path::new("/srv/cgi-bin"), None)
+    }
+
+    fn check_error(text: &str, expected_fragment: &str) {
+        match parse(text) {
+            Err(Error::Settings(message)) => assert!(
+                message.contains(expected_fragment),
+                "{message:?} lacks {expected_fragment:?}"
+            ),
+            other => panic!("expected a settings error for {text}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_fill_an_empty_file() {
+        let settings = parse("{}").unwrap();
+        assert_eq!(settings.data_dir, Path::new("/srv/cgi-bin/webrtc-data"));
+        assert!(settings.data_dir_is_default);
+        assert_eq!(settings.hold_seconds, 20);
+        assert_eq!(settings.max_peers, 6);
+        assert_eq!(settings.max_body_bytes, 65536);
+        assert!(settings.ice_servers[0]["urls"]
+            .as_str()
+            .unwrap()
+            .starts_with("stun:"));
+    }
+
+    #[test]
+    fn relative_data_dir_is_beside_the_settings() {
+        let settings = parse(r#"{"data_dir": "../private/chat"}"#).unwrap();
+        assert_eq!(settings.data_dir, Path::new("/srv/cgi-bin/../private/chat"));
+        assert!(!settings.data_dir_is_default);
+    }
+
+    #[test]
+    fn bad_settings_name_the_problem() {
+        check_error(r#"{"hold_secs": 5}"#, "unknown field `hold_secs`");
+        check_error(
+            r#"{"hold_seconds": 90}"#,
+            "hold_seconds must be from 0 to 50, not 90",
+        );
+        check_error(r#"{"max_peers": 1}"#, "max_peers must be from 2 to 16");
+        check_error(
+            r#"{"hold_seconds": 30, "peer_timeout_seconds": 20}"#,
+            "peer_timeout_seconds (20) must be at least hold_seconds + 5",
+        );
+        check_error(
+            r#"{"ice_servers": [{"url": "stun:x"}]}"#,
+            "unknown or invalid key \"url\"",
+        );
+        check_error(r#"{"ice_servers": [{"urls": "http://x"}]}"#, "not a stun:");
+        check_error(
+            r#"{"turn": {"urls": "turn:x", "secret": "short"}}"#,
+            "at least 16",
+        );
+        check_error("{", "webrtc.json:");
+    }
+
+    #[test]
+    fn turn_entries_pass_through() {
+        let settings = parse(
+            r#"{"ice_servers": [{"urls": ["turn:t.example:3478"], "username": "u", "credential": "c"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(settings.ice_servers[0]["username"], "u");
+    }
+}

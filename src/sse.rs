@@ -1,0 +1,208 @@
+//! The SSE handler: opens a peer's inbox (acknowledging and deleting what the client already
+//! has), sends what is pending, then holds the response open for `hold_seconds`, writing each
+//! new message as it is stored.
+//!
+//! The loop takes its writer and its clock as arguments so that tests drive it without
+//! sleeping. It never holds the room's lock while it waits: `InboxTail` reads without it.
+//! A failed write means the client left; the loop then ends quietly.
+
+use std::io::{self, Write};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::config::Settings;
+use crate::error::Result;
+use crate::request::{Credentials, RoomName};
+use crate::response::write_head;
+use crate::store::{InboxTail, Record, Store, TailPoll};
+
+/// How often a held response looks for new messages. Each look is one stat(2) of the inbox:
+/// at 100 a second it costs a few hundredths of a percent of a core, and a message waits
+/// 5 ms on average.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// Comment lines keep proxies and Apache's `TimeOut` from closing a quiet response.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// A polling client (hold 0) reconnects at least this far apart.
+const MIN_POLLING_RETRY_MS: u32 = 1000;
+
+pub trait Clock {
+    /// Time since an arbitrary fixed start; never goes backwards.
+    fn elapsed(&self) -> Duration;
+    fn unix_millis(&self) -> u64;
+    fn sleep(&self, duration: Duration);
+}
+
+pub struct SystemClock {
+    start: Instant,
+}
+
+impl SystemClock {
+    pub fn new() -> SystemClock {
+        SystemClock {
+            start: Instant::now(),
+        }
+    }
+}
+
+impl Clock for SystemClock {
+    fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn unix_millis(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |duration| duration.as_millis() as u64)
+    }
+
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// An opened stream, ready to be written.
+pub struct Stream {
+    pending: Vec<Record>,
+    tail: InboxTail,
+    hold: Duration,
+    retry_ms: u32,
+}
+
+/// Checks the peer, marks it present, acknowledges what the client has, and collects what
+/// is pending. Errors here are answered as ordinary JSON errors (nothing was written yet).
+pub fn open(
+    store: &Store,
+    settings: &Settings,
+    room: &RoomName,
+    credentials: &Credentials,
+    last_event_id: Option<u64>,
+    requested_hold_seconds: Option<u32>,
+    now: u64,
+) -> Result<Stream> {
+    store.sweep_if_due(now);
+    let mut locked = store.lock_room(room)?;
+    locked.expire_stale(now);
+    let opened = locked.authenticate(credentials).and_then(|()| {
+        locked.touch(&credentials.peer, now);
+        locked.open_inbox(&credentials.peer, last_event_id)
+    });
+    locked.finish()?;
+    let (pending, tail) = opened?;
+    let hold_seconds = requested_hold_seconds
+        .unwrap_or(settings.hold_seconds)
+        .min(settings.hold_seconds);
+    let retry_ms = if hold_seconds == 0 {
+        settings.retry_ms.max(MIN_POLLING_RETRY_MS)
+    } else {
+        settings.retry_ms
+    };
+    Ok(Stream {
+        pending,
+        tail,
+        hold: Duration::from_secs(u64::from(hold_seconds)),
+        retry_ms,
+    })
+}
+
+impl Stream {
+    /// Writes the whole response. Returns when the hold ends, the peer is removed, or the
+    /// client goes away.
+    pub fn run(mut self, out: &mut impl Write, clock: &impl Clock) {
+        match self.write_all(out, clock) {
+            Ok(()) => {}
+            // The client closed the connection: an ordinary way for a stream to end.
+            Err(error) if is_disconnect(&error) => {}
+            Err(error) => eprintln!("webrtc.cgi: event stream: {error}"),
+        }
+    }
+
+    fn write_all(&mut self, out: &mut impl Write, clock: &impl Clock) -> io::Result<()> {
+        let start = clock.elapsed();
+        write_head(
+            out,
+            200,
+            &[
+                ("Content-Type", "text/event-stream".to_string()),
+                ("Cache-Control", "no-store".to_string()),
+                ("X-Accel-Buffering", "no".to_string()),
+            ],
+        )?;
+        let hello = format!(
+            "{{\"hold\":{},\"t\":{}}}",
+            self.hold.as_secs(),
+            clock.unix_millis()
+        );
+        out.write_all(format!("retry: {}\n", self.retry_ms).as_bytes())?;
+        out.write_all(named_event("hello", &hello).as_bytes())?;
+        for record in &self.pending {
+            out.write_all(message_event(record).as_bytes())?;
+        }
+        out.flush()?;
+
+        let deadline = start + self.hold;
+        let mut next_keepalive = start + KEEPALIVE_INTERVAL;
+        loop {
+            let now = clock.elapsed();
+            if now >= deadline {
+                break;
+            }
+            clock.sleep(POLL_INTERVAL.min(deadline - now));
+            match self.tail.poll()? {
+                TailPoll::Gone => {
+                    out.write_all(named_event("gone", "{}").as_bytes())?;
+                    return out.flush();
+                }
+                TailPoll::Records(records) if !records.is_empty() => {
+                    for record in &records {
+                        out.write_all(message_event(record).as_bytes())?;
+                    }
+                    out.flush()?;
+                }
+                TailPoll::Records(_) => {}
+            }
+            if clock.elapsed() >= next_keepalive {
+                out.write_all(b":\n\n")?;
+                out.flush()?;
+                next_keepalive += KEEPALIVE_INTERVAL;
+            }
+        }
+        let bye = format!("{{\"t\":{}}}", clock.unix_millis());
+        out.write_all(named_event("bye", &bye).as_bytes())?;
+        out.flush()
+    }
+}
+
+fn is_disconnect(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset | io::ErrorKind::WriteZero
+    )
+}
+
+/// A message as an SSE event. Payloads are single lines (the request parser and the store
+/// guarantee it), so one `data:` line carries each.
+pub fn message_event(record: &Record) -> String {
+    format!("id: {}\ndata: {}\n\n", record.id, record.payload)
+}
+
+/// A named event that `onmessage` does not see and that leaves `lastEventId` alone.
+pub fn named_event(name: &str, data: &str) -> String {
+    format!("event: {name}\ndata: {data}\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_framed_for_event_source() {
+        let record = Record {
+            id: 7,
+            payload: "{\"from\":\"a\",\"type\":\"x\"}".to_string(),
+        };
+        assert_eq!(
+            message_event(&record),
+            "id: 7\ndata: {\"from\":\"a\",\"type\":\"x\"}\n\n"
+        );
+        assert_eq!(named_event("bye", "{}"), "event: bye\ndata: {}\n\n");
+    }
+}

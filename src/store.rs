@@ -1,0 +1,854 @@
+//! The store: rooms, their peers and each peer's inbox of pending messages, kept as files in
+//! the data directory. All file access and locking live here, behind an API that speaks of
+//! rooms, peers and messages; no other module builds a path inside the data directory.
+//!
+//! Layout: `rooms/<room>/lock` (the room's lock), `rooms/<room>/peers.json` (who is in the
+//! room), `rooms/<room>/inbox-<peer>` (that peer's pending messages, one record a line).
+//!
+//! Invariants:
+//! - Every change to a room happens while holding its lock, and no lock is held while
+//!   sleeping or streaming: the SSE loop tails an inbox without the lock (see `InboxTail`).
+//! - Inboxes are append-only between compactions; a compaction writes a new file and renames
+//!   it over the old one, so a reader never sees a half-compacted inbox.
+//! - A writer killed half way leaves at most a torn last line, which readers skip and the
+//!   next writer cuts off before appending; every record carries a checksum.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fs2::FileExt;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::request::{Credentials, PeerId, RoomName};
+use crate::secret;
+
+/// How long a request waits for a room's lock before answering 503. Every holder of a lock
+/// does a few small file operations, so only a stuck process holds one this long.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often the whole data directory is swept for abandoned rooms, at most.
+const SWEEP_INTERVAL_SECONDS: u64 = 60;
+/// A sweep looks at this many rooms at most, so one request never does unbounded work.
+const SWEEP_MAX_ROOMS: usize = 256;
+
+const LOCK_FILE: &str = "lock";
+const PEERS_FILE: &str = "peers.json";
+const PEERS_TEMP_FILE: &str = "peers.json.tmp";
+const INBOX_PREFIX: &str = "inbox-";
+
+/// Denies web access to the data directory on Apache 2.2 and 2.4 alike, for hosts where it
+/// sits inside a web-served folder.
+const DENY_ALL_HTACCESS: &str = "# Written by webrtc.cgi: this folder holds private call data.
+<IfModule mod_authz_core.c>
+    Require all denied
+</IfModule>
+<IfModule !mod_authz_core.c>
+    Order allow,deny
+    Deny from all
+</IfModule>
+";
+
+pub struct Store {
+    data_dir: PathBuf,
+    rooms_dir: PathBuf,
+    /// A short name for the data directory in messages the site owner reads.
+    shown_name: String,
+    peer_timeout_seconds: u64,
+    max_peers: usize,
+    max_backlog_bytes: u64,
+}
+
+/// One stored message, as read back from an inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub id: u64,
+    /// The message as one line of JSON: `{"from": ..., "type": ..., "data": ...}`. Empty in a
+    /// marker record, which only remembers the last id after a compaction emptied the inbox.
+    pub payload: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct RoomState {
+    peers: Vec<PeerEntry>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct PeerEntry {
+    id: String,
+    token: String,
+    /// Unix seconds of this peer's last SSE request (or of its join).
+    seen: u64,
+}
+
+pub struct Joined {
+    pub peer: PeerId,
+    pub token: String,
+    /// The other peers, oldest first.
+    pub others: Vec<PeerId>,
+}
+
+/// A locked room. The lock is released when this value is dropped; `finish` writes what
+/// changed first.
+pub struct Room<'store> {
+    store: &'store Store,
+    dir: PathBuf,
+    state: RoomState,
+    state_changed: bool,
+    // Held for its lock; closing the file releases the flock.
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (and on first use creates) the data directory.
+    pub fn open(settings: &Settings) -> Result<Store> {
+        let data_dir = settings.data_dir.clone();
+        let shown_name = data_dir
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "data directory".to_string());
+        let store = Store {
+            rooms_dir: data_dir.join("rooms"),
+            data_dir,
+            shown_name,
+            peer_timeout_seconds: u64::from(settings.peer_timeout_seconds),
+            max_peers: settings.max_peers,
+            max_backlog_bytes: settings.max_backlog_bytes,
+        };
+        if !store.rooms_dir.is_dir() {
+            store
+                .create()
+                .map_err(|error| store.data_dir_error(&error))?;
+        }
+        Ok(store)
+    }
+
+    fn create(&self) -> io::Result<()> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.data_dir)?;
+        write_new_file(
+            &self.data_dir.join(".htaccess"),
+            DENY_ALL_HTACCESS.as_bytes(),
+        )?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.rooms_dir)
+    }
+
+    /// Explains a data directory that cannot be used in words the site owner can act on.
+    fn data_dir_error(&self, error: &io::Error) -> Error {
+        eprintln!(
+            "webrtc.cgi: data directory {}: {error}",
+            self.data_dir.display()
+        );
+        let name = &self.shown_name;
+        let advice = match error.raw_os_error() {
+            Some(13) | Some(1) => format!(
+                "the data directory \"{name}\" cannot be created or written: permission denied. It must belong to the user the web server runs webrtc.cgi as (your account on suEXEC hosts) with mode 700: delete it and let webrtc.cgi create it, or chmod 700 it, or make the folder that holds it writable (chmod 755)"
+            ),
+            Some(30) => format!(
+                "the data directory \"{name}\" is on a read-only file system; set data_dir in webrtc.json to a writable folder"
+            ),
+            Some(28) | Some(122) => format!(
+                "the disk or quota holding the data directory \"{name}\" is full"
+            ),
+            Some(20) | Some(17) => format!(
+                "\"{name}\" exists but is not a folder; remove it or set data_dir in webrtc.json"
+            ),
+            _ => format!("the data directory \"{name}\" cannot be used: {}", error.kind()),
+        };
+        Error::DataDirectory(advice)
+    }
+
+    /// Takes the lock of a room, creating the room on first use.
+    pub fn lock_room(&self, room: &RoomName) -> Result<Room<'_>> {
+        let dir = self.rooms_dir.join(room.as_str());
+        let deadline = Instant::now() + LOCK_TIMEOUT;
+        loop {
+            let lock = match self.open_lock(&dir) {
+                Ok(lock) => lock,
+                // The room was deleted between creating its folder and opening its lock.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    if Instant::now() > deadline {
+                        return Err(Error::Busy(
+                            "the room could not be opened; try again".to_string(),
+                        ));
+                    }
+                    continue;
+                }
+                Err(error) => return Err(self.data_dir_error(&error)),
+            };
+            wait_for_lock(&lock, deadline)?;
+            // Whoever deletes an empty room unlinks its lock while holding it; if that
+            // happened while this request waited, the lock it now holds guards nothing.
+            if is_same_file(&lock, &dir.join(LOCK_FILE)) {
+                let state = read_state(&dir)?;
+                return Ok(Room {
+                    store: self,
+                    dir,
+                    state,
+                    state_changed: false,
+                    _lock: lock,
+                });
+            }
+        }
+    }
+
+    fn open_lock(&self, dir: &Path) -> io::Result<File> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(dir.join(LOCK_FILE))
+    }
+
+    /// Removes abandoned rooms (every peer gone without a word) once a minute at most,
+    /// piggy-backed on an ordinary request so that no cron job is needed. Rooms that are
+    /// busy are left for the next sweep.
+    pub fn sweep_if_due(&self, now: u64) {
+        let stamp = self.data_dir.join("last-sweep");
+        if let Ok(modified) = fs::metadata(&stamp).and_then(|metadata| metadata.modified()) {
+            if now.saturating_sub(unix_seconds(modified)) < SWEEP_INTERVAL_SECONDS {
+                return;
+            }
+        }
+        let touched = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&stamp)
+            .and_then(|file| file.set_modified(SystemTime::now()));
+        if touched.is_err() {
+            return;
+        }
+        let Ok(entries) = fs::read_dir(&self.rooms_dir) else {
+            return;
+        };
+        for entry in entries.flatten().take(SWEEP_MAX_ROOMS) {
+            let Some(room) = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| RoomName::parse(name).ok())
+            else {
+                continue;
+            };
+            // Every join, leave and presence update renames peers.json into the room's
+            // folder, so the folder's mtime is the room's last sign of life.
+            let idle = entry
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .map(|modified| now.saturating_sub(unix_seconds(modified)))
+                .unwrap_or(0);
+            if idle <= self.peer_timeout_seconds {
+                continue;
+            }
+            if let Ok(mut room) = self.try_lock_room_once(&room) {
+                room.expire_stale(now);
+                if let Err(error) = room.finish() {
+                    eprintln!("webrtc.cgi: sweeping room: {error}");
+                }
+            }
+        }
+    }
+
+    fn try_lock_room_once(&self, room: &RoomName) -> Result<Room<'_>> {
+        let dir = self.rooms_dir.join(room.as_str());
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(dir.join(LOCK_FILE))?;
+        lock.try_lock_exclusive()?;
+        if !is_same_file(&lock, &dir.join(LOCK_FILE)) {
+            return Err(Error::Busy("room deleted meanwhile".to_string()));
+        }
+        let state = read_state(&dir)?;
+        Ok(Room {
+            store: self,
+            dir,
+            state,
+            state_changed: false,
+            _lock: lock,
+        })
+    }
+}
+
+impl Room<'_> {
+    fn inbox_path(&self, peer: &str) -> PathBuf {
+        self.dir.join(format!("{INBOX_PREFIX}{peer}"))
+    }
+
+    fn peer_index(&self, peer: &PeerId) -> Option<usize> {
+        self.state
+            .peers
+            .iter()
+            .position(|entry| entry.id == peer.as_str())
+    }
+
+    /// Checks that the peer is in the room and that the token is its own.
+    pub fn authenticate(&self, credentials: &Credentials) -> Result<()> {
+        let Some(index) = self.peer_index(&credentials.peer) else {
+            return Err(Error::UnknownPeer(format!(
+                "peer \"{}\" is not in this room (it left or expired): join again",
+                credentials.peer.as_str()
+            )));
+        };
+        let expected = self.state.peers[index].token.as_bytes();
+        if secret::constant_time_eq(expected, credentials.token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(
+                "wrong token for this peer: only the peer that joined can do this".to_string(),
+            ))
+        }
+    }
+
+    /// Removes peers whose last SSE request is older than the presence timeout, and tells
+    /// the others they left.
+    pub fn expire_stale(&mut self, now: u64) {
+        let timeout = self.store.peer_timeout_seconds;
+        let stale: Vec<String> = self
+            .state
+            .peers
+            .iter()
+            .filter(|entry| now.saturating_sub(entry.seen) > timeout)
+            .map(|entry| entry.id.clone())
+            .collect();
+        for peer in stale {
+            self.remove_peer(&peer);
+        }
+    }
+
+    /// Adds a new peer. The others receive a `join` event naming it.
+    pub fn join(&mut self, now: u64) -> Result<Joined> {
+        if self.state.peers.len() >= self.store.max_peers {
+            return Err(Error::RoomFull(format!(
+                "this room is full: it holds at most {} people",
+                self.store.max_peers
+            )));
+        }
+        let mut id = secret::peer_id();
+        while self.state.peers.iter().any(|entry| entry.id == id) {
+            id = secret::peer_id();
+        }
+        let token = secret::token();
+        write_new_file(&self.inbox_path(&id), b"").map_err(Error::from_storage)?;
+        let others: Vec<PeerId> = self
+            .state
+            .peers
+            .iter()
+            .map(|entry| PeerId::generated(entry.id.clone()))
+            .collect();
+        let event = server_event(&id, "join");
+        for other in &others {
+            append_to_inbox(&self.inbox_path(other.as_str()), &event, None)?;
+        }
+        self.state.peers.push(PeerEntry {
+            id: id.clone(),
+            token: token.clone(),
+            seen: now,
+        });
+        self.state_changed = true;
+        Ok(Joined {
+            peer: PeerId::generated(id),
+            token,
+            others,
+        })
+    }
+
+    /// Records that the peer is present (it opened an SSE request).
+    pub fn touch(&mut self, peer: &PeerId, now: u64) {
+        if let Some(index) = self.peer_index(peer) {
+            self.state.peers[index].seen = now;
+            self.state_changed = true;
+        }
+    }
+
+    /// Stores a message from `from` for `to`, or for every other peer when `to` is `None`.
+    /// Either every recipient has room in its backlog and all get it, or none does.
+    /// Returns how many recipients it was stored for.
+    pub fn deliver(
+        &mut self,
+        from: &PeerId,
+        to: Option<&PeerId>,
+        kind: &str,
+        data: Option<&str>,
+    ) -> Result<usize> {
+        let recipients: Vec<String> = match to {
+            Some(to) if to == from => {
+                return Err(Error::BadRequest(
+                    "\"to\" names the sender itself".to_string(),
+                ))
+            }
+            Some(to) => match self.peer_index(to) {
+                Some(_) => vec![to.as_str().to_string()],
+                None => {
+                    return Err(Error::RecipientGone(format!(
+                        "peer \"{}\" is not in this room (any more)",
+                        to.as_str()
+                    )))
+                }
+            },
+            None => self
+                .state
+                .peers
+                .iter()
+                .filter(|entry| entry.id != from.as_str())
+                .map(|entry| entry.id.clone())
+                .collect(),
+        };
+        let payload = match data {
+            Some(data) => format!(
+                "{{\"from\":\"{}\",\"type\":\"{kind}\",\"data\":{data}}}",
+                from.as_str()
+            ),
+            None => format!("{{\"from\":\"{}\",\"type\":\"{kind}\"}}", from.as_str()),
+        };
+        let limit = self.store.max_backlog_bytes;
+        let mut inboxes = Vec::with_capacity(recipients.len());
+        for recipient in &recipients {
+            let inbox = OpenInbox::open(&self.inbox_path(recipient))?;
+            if inbox.valid_len + record_len(&payload) > limit {
+                return Err(Error::TooManyRequests {
+                    message: format!(
+                        "peer \"{recipient}\" has too many unread messages ({} bytes waiting); try again when it has caught up",
+                        inbox.valid_len
+                    ),
+                    retry_after_seconds: 2,
+                });
+            }
+            inboxes.push(inbox);
+        }
+        for inbox in &mut inboxes {
+            inbox.append(&payload)?;
+        }
+        Ok(recipients.len())
+    }
+
+    /// Removes the peer from the room; the others receive a `leave` event.
+    pub fn leave(&mut self, peer: &PeerId) {
+        self.remove_peer(peer.as_str());
+    }
+
+    fn remove_peer(&mut self, peer: &str) {
+        self.state.peers.retain(|entry| entry.id != peer);
+        self.state_changed = true;
+        if let Err(error) = fs::remove_file(self.inbox_path(peer)) {
+            if error.kind() != io::ErrorKind::NotFound {
+                eprintln!("webrtc.cgi: removing an inbox: {error}");
+            }
+        }
+        let event = server_event(peer, "leave");
+        let others: Vec<PathBuf> = self
+            .state
+            .peers
+            .iter()
+            .map(|entry| self.inbox_path(&entry.id))
+            .collect();
+        for inbox in others {
+            // A failure to tell one peer must not stop the others from being told, nor the
+            // removal itself; that peer will find out when its connection fails.
+            if let Err(error) = append_to_inbox(&inbox, &event, None) {
+                eprintln!("webrtc.cgi: telling a peer about a leave: {error}");
+            }
+        }
+    }
+
+    /// Deletes the peer's messages up to `acknowledged` (the client has them), then returns
+    /// the pending ones and a tail that follows the inbox for new ones.
+    pub fn open_inbox(
+        &mut self,
+        peer: &PeerId,
+        acknowledged: Option<u64>,
+    ) -> Result<(Vec<Record>, InboxTail)> {
+        let path = self.inbox_path(peer.as_str());
+        let mut inbox = OpenInbox::open(&path)?;
+        let acknowledged = acknowledged.unwrap_or(0);
+        if acknowledged > inbox.last_id {
+            return Err(Error::BadRequest(format!(
+                "Last-Event-ID {acknowledged} is ahead of this stream, whose last id is {}",
+                inbox.last_id
+            )));
+        }
+        if inbox.records.iter().any(|record| record.id <= acknowledged) {
+            inbox = inbox.compact(&path, acknowledged)?;
+        }
+        let pending: Vec<Record> = inbox
+            .records
+            .iter()
+            .filter(|record| record.id > acknowledged && !record.payload.is_empty())
+            .cloned()
+            .collect();
+        let last_sent = pending.last().map_or(acknowledged, |record| record.id);
+        let tail = InboxTail {
+            identity: file_identity(&inbox.file)?,
+            file: inbox.file,
+            offset: inbox.valid_len,
+            last_sent,
+            path,
+        };
+        Ok((pending, tail))
+    }
+
+    /// Writes what changed; an empty room is deleted altogether, so abandoned rooms leave
+    /// no files behind.
+    pub fn finish(self) -> Result<()> {
+        if self.state.peers.is_empty() {
+            self.delete();
+            return Ok(());
+        }
+        if !self.state_changed {
+            return Ok(());
+        }
+        let text = serde_json::to_vec(&self.state)
+            .map_err(|error| Error::Internal(format!("serialising peers: {error}")))?;
+        let temp = self.dir.join(PEERS_TEMP_FILE);
+        let written =
+            write_file(&temp, &text).and_then(|()| fs::rename(&temp, self.dir.join(PEERS_FILE)));
+        if let Err(error) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(Error::from_storage(error));
+        }
+        Ok(())
+    }
+
+    fn delete(&self) {
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                if entry.file_name() != LOCK_FILE {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        // The lock goes last, still held, so a waiting request notices (see lock_room).
+        let _ = fs::remove_file(self.dir.join(LOCK_FILE));
+        // Fails harmlessly when a new request recreated the lock meanwhile.
+        let _ = fs::remove_dir(&self.dir);
+    }
+}
+
+/// Follows an inbox without holding the room's lock, for a held SSE response.
+pub struct InboxTail {
+    path: PathBuf,
+    file: File,
+    identity: (u64, u64),
+    /// Where the next unread line starts.
+    offset: u64,
+    last_sent: u64,
+}
+
+pub enum TailPoll {
+    Records(Vec<Record>),
+    /// The inbox is gone: the peer left or expired.
+    Gone,
+}
+
+impl InboxTail {
+    /// Returns the records stored since the last call, in id order, each once.
+    pub fn poll(&mut self) -> io::Result<TailPoll> {
+        let metadata = match fs::metadata(&self.path) {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(TailPoll::Gone),
+            Err(error) => return Err(error),
+        };
+        if (metadata.dev(), metadata.ino()) != self.identity {
+            // Compacted by a newer request of the same peer: start over in the new file;
+            // ids already sent are skipped below.
+            self.file = File::open(&self.path)?;
+            self.identity = file_identity(&self.file)?;
+            self.offset = 0;
+        } else if metadata.len() == self.offset {
+            return Ok(TailPoll::Records(Vec::new()));
+        } else if metadata.len() < self.offset {
+            self.offset = 0;
+        }
+        let mut bytes = Vec::new();
+        self.file.seek(SeekFrom::Start(self.offset))?;
+        (&self.file).read_to_end(&mut bytes)?;
+        let (records, consumed) = parse_records(&bytes);
+        self.offset += consumed as u64;
+        let fresh: Vec<Record> = records
+            .into_iter()
+            .filter(|record| record.id > self.last_sent && !record.payload.is_empty())
+            .collect();
+        if let Some(record) = fresh.last() {
+            self.last_sent = record.id;
+        }
+        Ok(TailPoll::Records(fresh))
+    }
+}
+
+/// An inbox read whole, with its torn tail (if any) noted.
+struct OpenInbox {
+    file: File,
+    records: Vec<Record>,
+    /// Length of the complete lines; anything after it is a torn write.
+    valid_len: u64,
+    /// The highest id ever stored here (markers included), 0 for none.
+    last_id: u64,
+    len: u64,
+}
+
+impl OpenInbox {
+    fn open(path: &Path) -> Result<OpenInbox> {
+        let mut file = OpenOptions::new().read(true).write(true).open(path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        let (records, consumed) = parse_records(&bytes);
+        let last_id = records.iter().map(|record| record.id).max().unwrap_or(0);
+        Ok(OpenInbox {
+            file,
+            records,
+            valid_len: consumed as u64,
+            last_id,
+            len: bytes.len() as u64,
+        })
+    }
+
+    fn append(&mut self, payload: &str) -> Result<u64> {
+        if self.len != self.valid_len {
+            // A writer died half way through a line; nobody has read it as a record.
+            self.file.set_len(self.valid_len)?;
+            self.len = self.valid_len;
+        }
+        let id = self.last_id + 1;
+        let line = encode_record(id, payload);
+        self.file.seek(SeekFrom::Start(self.valid_len))?;
+        if let Err(error) = self.file.write_all(line.as_bytes()) {
+            // Leave no partial line behind, so the inbox stays clean for the next writer.
+            let _ = self.file.set_len(self.valid_len);
+            return Err(Error::from_storage(error));
+        }
+        self.valid_len += line.len() as u64;
+        self.len = self.valid_len;
+        self.last_id = id;
+        Ok(id)
+    }
+
+    /// Rewrites the inbox without the records up to `acknowledged`, keeping the last id.
+    fn compact(self, path: &Path, acknowledged: u64) -> Result<OpenInbox> {
+        let mut text = String::new();
+        let kept: Vec<&Record> = self
+            .records
+            .iter()
+            .filter(|record| record.id > acknowledged && !record.payload.is_empty())
+            .collect();
+        if kept.is_empty() {
+            text.push_str(&encode_record(self.last_id, ""));
+        }
+        for record in kept {
+            text.push_str(&encode_record(record.id, &record.payload));
+        }
+        let mut temp_name = path.as_os_str().to_owned();
+        temp_name.push(".tmp");
+        let temp = PathBuf::from(temp_name);
+        let written = write_file(&temp, text.as_bytes()).and_then(|()| fs::rename(&temp, path));
+        if let Err(error) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(Error::from_storage(error));
+        }
+        OpenInbox::open(path)
+    }
+}
+
+fn append_to_inbox(path: &Path, payload: &str, limit: Option<u64>) -> Result<()> {
+    let mut inbox = OpenInbox::open(path)?;
+    if let Some(limit) = limit {
+        if inbox.valid_len + record_len(payload) > limit {
+            return Err(Error::TooManyRequests {
+                message: "backlog full".to_string(),
+                retry_after_seconds: 2,
+            });
+        }
+    }
+    inbox.append(payload).map(|_| ())
+}
+
+fn server_event(peer: &str, kind: &str) -> String {
+    format!("{{\"from\":\"{peer}\",\"type\":\"{kind}\"}}")
+}
+
+/// FNV-1a, 64 bits: enough to tell a damaged line from a whole one.
+fn checksum(id: u64, payload: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in id
+        .to_string()
+        .bytes()
+        .chain(std::iter::once(b'\t'))
+        .chain(payload.bytes())
+    {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// One record a line: `id TAB checksum TAB payload LF`. The payload never holds a line
+/// break (the request parser guarantees it).
+fn encode_record(id: u64, payload: &str) -> String {
+    format!("{id}\t{:016x}\t{payload}\n", checksum(id, payload))
+}
+
+fn record_len(payload: &str) -> u64 {
+    // id (up to 20 digits), checksum, two tabs, newline.
+    payload.len() as u64 + 40
+}
+
+/// Parses the complete lines of an inbox. Returns the valid records and the length of the
+/// complete lines; a damaged line is skipped, a torn last line (no newline) is not counted.
+pub fn parse_records(bytes: &[u8]) -> (Vec<Record>, usize) {
+    let consumed = bytes
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(0, |position| position + 1);
+    let records = bytes[..consumed]
+        .split(|&byte| byte == b'\n')
+        .filter_map(parse_record)
+        .collect();
+    (records, consumed)
+}
+
+fn parse_record(line: &[u8]) -> Option<Record> {
+    let line = std::str::from_utf8(line).ok()?;
+    let mut fields = line.splitn(3, '\t');
+    let id_text = fields.next()?;
+    let checksum_text = fields.next()?;
+    let payload = fields.next()?;
+    if id_text.is_empty() || !id_text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let id: u64 = id_text.parse().ok()?;
+    let expected = u64::from_str_radix(checksum_text, 16).ok()?;
+    if checksum_text.len() != 16 || checksum(id, payload) != expected || id == 0 {
+        return None;
+    }
+    Some(Record {
+        id,
+        payload: payload.to_string(),
+    })
+}
+
+fn read_state(dir: &Path) -> Result<RoomState> {
+    match fs::read(dir.join(PEERS_FILE)) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| {
+            Error::Internal(format!("{PEERS_FILE} of a room is damaged: {error}"))
+        }),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(RoomState::default()),
+        Err(error) => Err(Error::Io(error)),
+    }
+}
+
+fn wait_for_lock(lock: &File, deadline: Instant) -> Result<()> {
+    let contended = fs2::lock_contended_error().raw_os_error();
+    let mut pause = Duration::from_micros(500);
+    loop {
+        match lock.try_lock_exclusive() {
+            Ok(()) => return Ok(()),
+            Err(error) if error.raw_os_error() == contended => {}
+            Err(error) => {
+                return Err(Error::Io(error));
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Busy(format!(
+                "this room has been locked by another request for over {} seconds; try again shortly",
+                LOCK_TIMEOUT.as_secs()
+            )));
+        }
+        // Sleeping (never spinning) keeps CPU-second limits of shared hosts intact; the cap
+        // keeps the wait short once the holder, typically done in well under a millisecond,
+        // lets go.
+        thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(8));
+    }
+}
+
+fn file_identity(file: &File) -> io::Result<(u64, u64)> {
+    let metadata = file.metadata()?;
+    Ok((metadata.dev(), metadata.ino()))
+}
+
+fn is_same_file(file: &File, path: &Path) -> bool {
+    match (file_identity(file), fs::metadata(path)) {
+        (Ok(identity), Ok(metadata)) => identity == (metadata.dev(), metadata.ino()),
+        _ => false,
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
+}
+
+/// Creates a file that must not exist yet; an existing one is left as it is.
+fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(mut file) => file.write_all(bytes),
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |duration| duration.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_parse(input: &str, expected_ids: &[u64], expected_consumed: usize) {
+        let (records, consumed) = parse_records(input.as_bytes());
+        let ids: Vec<u64> = records.iter().map(|record| record.id).collect();
+        assert_eq!(ids, expected_ids, "{input:?}");
+        assert_eq!(consumed, expected_consumed, "{input:?}");
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let text = encode_record(1, "{\"a\":1}") + &encode_record(2, "");
+        check_parse(&text, &[1, 2], text.len());
+    }
+
+    #[test]
+    fn a_torn_tail_is_not_a_record() {
+        let whole = encode_record(1, "{}");
+        let torn = encode_record(2, "{\"x\":2}");
+        let text = whole.clone() + &torn[..torn.len() - 3];
+        check_parse(&text, &[1], whole.len());
+    }
+
+    #[test]
+    fn a_damaged_line_is_skipped() {
+        let damaged = encode_record(2, "{\"x\":2}").replace("x", "y");
+        let text = encode_record(1, "{}") + &damaged + &encode_record(3, "{}");
+        check_parse(&text, &[1, 3], text.len());
+        let junk = "\n\n\t\t\n0\t0000000000000000\t\n";
+        check_parse(junk, &[], junk.len());
+        check_parse("\u{0}\u{ff}garbage", &[], 0);
+    }
+}
