@@ -6,27 +6,18 @@
 //! writes the answer to stdout. Every path out of here, a panic included, writes valid CGI
 //! headers first, so the web server never logs "Premature end of script headers".
 
-mod config;
-mod error;
-mod page;
-mod post;
-mod request;
-mod response;
-mod secret;
-mod sse;
-mod store;
-
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use config::Settings;
-use error::{Error, Result};
-use request::Request;
-use response::Response;
-use sse::Clock;
-use store::Store;
+use webrtc_cgi::config::Settings;
+use webrtc_cgi::error::{Error, Result};
+use webrtc_cgi::request::Request;
+use webrtc_cgi::response::Response;
+use webrtc_cgi::sse::{self, Clock};
+use webrtc_cgi::store::Store;
+use webrtc_cgi::{page, post};
 
 /// Set once the first byte of the answer is on its way; the panic hook then knows it can no
 /// longer start a clean error response.

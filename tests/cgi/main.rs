@@ -1,0 +1,5 @@
+//! Black-box tests of the built executable, run as a web server runs it (see `site`).
+//! One integration binary; each module is one concern.
+
+mod api;
+mod site;
