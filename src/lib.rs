@@ -5,6 +5,7 @@
 //! POST handler) and `sse` (the SSE handler), over `store` (files and locks) and `request` /
 //! `response` (the CGI edge, as pure functions).
 
+pub mod check;
 pub mod config;
 pub mod error;
 pub mod page;

@@ -17,7 +17,7 @@ use webrtc_cgi::request::Request;
 use webrtc_cgi::response::Response;
 use webrtc_cgi::sse::{self, Clock};
 use webrtc_cgi::store::Store;
-use webrtc_cgi::{page, post};
+use webrtc_cgi::{check, page, post};
 
 /// Set once the first byte of the answer is on its way; the panic hook then knows it can no
 /// longer start a clean error response.
@@ -89,12 +89,18 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) {
             if_none_match.as_deref(),
             script_name,
         ),
-        Request::Check => Err(Error::UnknownAsset(
-            "the self-check page is not built yet".into(),
-        )),
-        Request::Join { room, .. } => {
-            Store::open(&settings).and_then(|store| post::join(&store, &settings, &room, now))
+        Request::Check {
+            https,
+            server_software,
+        } => Ok(check::page(&settings, https, &server_software, script_name)),
+        Request::Probe => {
+            ANSWER_STARTED.store(true, Ordering::SeqCst);
+            return sse::probe(out, &clock);
         }
+        Request::Ice { room, credentials } => Store::open(&settings)
+            .and_then(|store| post::ice(&store, &settings, &room, &credentials, now)),
+        Request::Join { room, address } => Store::open(&settings)
+            .and_then(|store| post::join(&store, &settings, &room, &address, now)),
         Request::Post {
             room,
             credentials,

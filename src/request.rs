@@ -49,7 +49,10 @@ pub enum Request {
         version: Option<String>,
         if_none_match: Option<String>,
     },
-    Check,
+    Check {
+        https: bool,
+        server_software: String,
+    },
     Join {
         room: RoomName,
         address: String,
@@ -69,6 +72,11 @@ pub enum Request {
         room: RoomName,
         credentials: Credentials,
     },
+    Ice {
+        room: RoomName,
+        credentials: Credentials,
+    },
+    Probe,
 }
 
 fn is_name_char(byte: u8) -> bool {
@@ -382,13 +390,49 @@ impl Request {
                     credentials: query.credentials()?,
                 })
             }
+            "ice" => {
+                require_method(method, "GET", "ice")?;
+                query.only(&["mode", "room", "peer", "token"])?;
+                Ok(Request::Ice {
+                    room: query.room()?,
+                    credentials: query.credentials()?,
+                })
+            }
             "check" => {
                 require_method(method, "GET", "check")?;
                 query.only(&["mode"])?;
-                Ok(Request::Check)
+                // Browsers treat loopback addresses as secure, so a local test counts.
+                let host = variable("HTTP_HOST");
+                let host = host.rsplit_once(':').map_or(host, |(name, port)| {
+                    if port.bytes().all(|b| b.is_ascii_digit()) {
+                        name
+                    } else {
+                        host
+                    }
+                });
+                let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+                let https = local
+                    || env
+                        .get("HTTPS")
+                        .is_some_and(|value| value.eq_ignore_ascii_case("on"))
+                    || env
+                        .get("REQUEST_SCHEME")
+                        .is_some_and(|scheme| scheme == "https")
+                    || env
+                        .get("HTTP_X_FORWARDED_PROTO")
+                        .is_some_and(|scheme| scheme == "https");
+                Ok(Request::Check {
+                    https,
+                    server_software: variable("SERVER_SOFTWARE").to_string(),
+                })
+            }
+            "probe" => {
+                require_method(method, "GET", "probe")?;
+                query.only(&["mode"])?;
+                Ok(Request::Probe)
             }
             other => Err(Error::BadRequest(format!(
-                "unknown mode \"{}\" (modes: join, post, sse, leave, check)",
+                "unknown mode \"{}\" (modes: join, post, sse, leave, ice, check, probe)",
                 printable(other)
             ))),
         }

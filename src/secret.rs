@@ -4,8 +4,10 @@
 //! peer ids and tokens cannot be predicted from one another. Tokens are compared in constant
 //! time so that response timing does not reveal how much of a guess was right.
 
+use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
 use rand::RngCore;
+use sha1::Sha1;
 
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -46,6 +48,36 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(difference) == 0
 }
 
+/// A password for coturn's `use-auth-secret` mode (the TURN REST API): base64 of
+/// HMAC-SHA1(secret, username), where the username is `expiry:peer`.
+pub fn turn_password(secret: &str, username: &str) -> String {
+    // HMAC takes a key of any length, so this cannot fail.
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key");
+    mac.update(username.as_bytes());
+    base64(&mac.finalize().into_bytes())
+}
+
+/// Standard base64 with padding, as coturn expects for passwords.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let group = chunk.iter().enumerate().fold(0u32, |group, (index, byte)| {
+            group | u32::from(*byte) << (16 - 8 * index)
+        });
+        for index in 0..4 {
+            if index <= chunk.len() {
+                text.push(char::from(
+                    ALPHABET[(group >> (18 - 6 * index) & 63) as usize],
+                ));
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +91,30 @@ mod tests {
         assert!(a.bytes().all(|byte| URL_SAFE.contains(&byte)));
         assert_eq!(room_name().len(), 16);
         assert_eq!(peer_id().len(), 12);
+    }
+
+    #[test]
+    fn base64_matches_the_rfc_4648_vectors() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), expected);
+        }
+    }
+
+    #[test]
+    fn turn_passwords_match_hmac_sha1() {
+        // RFC 2202 test case 2: key "Jefe", data "what do ya want for nothing?".
+        assert_eq!(
+            turn_password("Jefe", "what do ya want for nothing?"),
+            "7/zfauXrL6LSdBbV8YTfnCWafHk="
+        );
     }
 
     #[test]

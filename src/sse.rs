@@ -177,6 +177,42 @@ impl Stream {
     }
 }
 
+/// The self-check's streaming test: a few events spaced in time. The page compares their
+/// arrival times to tell a streaming host from one that buffers CGI output.
+pub fn probe(out: &mut impl Write, clock: &impl Clock) {
+    let written = (|| -> io::Result<()> {
+        write_head(
+            out,
+            200,
+            &[
+                ("Content-Type", "text/event-stream".to_string()),
+                ("Cache-Control", "no-store".to_string()),
+                ("X-Accel-Buffering", "no".to_string()),
+            ],
+        )?;
+        // A long retry keeps a browser that reconnects after the test from repeating it.
+        out.write_all(b"retry: 60000\n\n")?;
+        for tick in 0..PROBE_TICKS {
+            if tick > 0 {
+                clock.sleep(PROBE_SPACING);
+            }
+            let data = format!("{{\"n\":{tick},\"t\":{}}}", clock.unix_millis());
+            out.write_all(named_event("tick", &data).as_bytes())?;
+            out.flush()?;
+        }
+        out.write_all(named_event("done", "{}").as_bytes())?;
+        out.flush()
+    })();
+    if let Err(error) = written {
+        if !is_disconnect(&error) {
+            eprintln!("webrtc.cgi: probe stream: {error}");
+        }
+    }
+}
+
+const PROBE_TICKS: u32 = 5;
+const PROBE_SPACING: Duration = Duration::from_millis(400);
+
 fn is_disconnect(error: &io::Error) -> bool {
     matches!(
         error.kind(),

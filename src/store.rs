@@ -61,7 +61,14 @@ pub struct Store {
     peer_timeout_seconds: u64,
     max_peers: usize,
     max_backlog_bytes: u64,
+    max_joins_per_minute: u64,
+    max_posts_per_second: u64,
 }
+
+/// Posts are counted over windows this long, so a burst (an offer with its candidates) is
+/// not punished while a sustained flood is.
+const POST_WINDOW_SECONDS: u64 = 10;
+const JOIN_WINDOW_SECONDS: u64 = 60;
 
 /// One stored message, as read back from an inbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +125,8 @@ impl Store {
             peer_timeout_seconds: u64::from(settings.peer_timeout_seconds),
             max_peers: settings.max_peers,
             max_backlog_bytes: settings.max_backlog_bytes,
+            max_joins_per_minute: u64::from(settings.max_joins_per_minute),
+            max_posts_per_second: u64::from(settings.max_posts_per_second),
         };
         if !store.rooms_dir.is_dir() {
             store
@@ -139,7 +148,51 @@ impl Store {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(&self.rooms_dir)
+            .create(&self.rooms_dir)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(self.data_dir.join("limits"))
+    }
+
+    /// Counts a join from this address, refusing it when the address made too many in the
+    /// last minute. The address is kept only as a hash, in a file that the sweep removes.
+    pub fn admit_join(&self, address: &str, now: u64) -> Result<()> {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in address.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        let limits_dir = self.data_dir.join("limits");
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&limits_dir)
+            .map_err(|error| self.data_dir_error(&error))?;
+        let path = limits_dir.join(format!("join-{hash:016x}"));
+        let counter = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|error| self.data_dir_error(&error))?;
+        // This lock is separate from every room lock and held for one read and one write.
+        wait_for_lock(&counter, Instant::now() + LOCK_TIMEOUT)?;
+        let admitted = count_in_window(
+            &counter,
+            now,
+            JOIN_WINDOW_SECONDS,
+            self.max_joins_per_minute,
+        )?;
+        admitted.map_err(|retry_after_seconds| Error::TooManyRequests {
+            message: format!(
+                "too many joins from this address: at most {} a minute",
+                self.max_joins_per_minute
+            ),
+            retry_after_seconds,
+        })
     }
 
     /// Explains a data directory that cannot be used in words the site owner can act on.
@@ -235,6 +288,7 @@ impl Store {
         if touched.is_err() {
             return;
         }
+        self.sweep_limits(now);
         let Ok(entries) = fs::read_dir(&self.rooms_dir) else {
             return;
         };
@@ -261,6 +315,41 @@ impl Store {
                 if let Err(error) = room.finish() {
                     eprintln!("webrtc.cgi: sweeping room: {error}");
                 }
+            }
+        }
+    }
+
+    /// Proves the data directory works: creates a throw-away room, locks it, writes and reads
+    /// a file in it, and deletes it again. Used by the self-check page.
+    pub fn self_test(&self) -> Result<()> {
+        let room = RoomName::parse(&format!("self-check-{}", secret::random_name(8)))?;
+        let locked = self.lock_room(&room)?;
+        let probe = locked.dir.join("probe");
+        write_file(&probe, b"ok").map_err(|error| self.data_dir_error(&error))?;
+        let read_back = fs::read(&probe).map_err(|error| self.data_dir_error(&error))?;
+        locked.finish()?;
+        if read_back == b"ok" {
+            Ok(())
+        } else {
+            Err(Error::Internal(
+                "a file written to the data directory read back differently".to_string(),
+            ))
+        }
+    }
+
+    /// Deletes join counters whose window has long passed.
+    fn sweep_limits(&self, now: u64) {
+        let Ok(entries) = fs::read_dir(self.data_dir.join("limits")) else {
+            return;
+        };
+        for entry in entries.flatten().take(SWEEP_MAX_ROOMS) {
+            let idle = entry
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .map(|modified| now.saturating_sub(unix_seconds(modified)))
+                .unwrap_or(0);
+            if idle > 2 * JOIN_WINDOW_SECONDS {
+                let _ = fs::remove_file(entry.path());
             }
         }
     }
@@ -386,6 +475,7 @@ impl Room<'_> {
         to: Option<&PeerId>,
         kind: &str,
         data: Option<&str>,
+        now: u64,
     ) -> Result<usize> {
         let recipients: Vec<String> = match to {
             Some(to) if to == from => {
@@ -410,6 +500,7 @@ impl Room<'_> {
                 .map(|entry| entry.id.clone())
                 .collect(),
         };
+        self.count_post(from, now)?;
         let payload = match data {
             Some(data) => format!(
                 "{{\"from\":\"{}\",\"type\":\"{kind}\",\"data\":{data}}}",
@@ -438,6 +529,31 @@ impl Room<'_> {
         Ok(recipients.len())
     }
 
+    /// Counts a post by `from`, refusing it when the peer posts faster than allowed. The
+    /// counter lives beside the inbox and goes with the peer.
+    fn count_post(&self, from: &PeerId, now: u64) -> Result<()> {
+        let counter = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(self.rate_path(from.as_str()))?;
+        let limit = self.store.max_posts_per_second * POST_WINDOW_SECONDS;
+        let admitted = count_in_window(&counter, now, POST_WINDOW_SECONDS, limit)?;
+        admitted.map_err(|retry_after_seconds| Error::TooManyRequests {
+            message: format!(
+                "this peer posts too fast: at most {} messages a second",
+                self.store.max_posts_per_second
+            ),
+            retry_after_seconds,
+        })
+    }
+
+    fn rate_path(&self, peer: &str) -> PathBuf {
+        self.dir.join(format!("rate-{peer}"))
+    }
+
     /// Removes the peer from the room; the others receive a `leave` event.
     pub fn leave(&mut self, peer: &PeerId) {
         self.remove_peer(peer.as_str());
@@ -446,9 +562,11 @@ impl Room<'_> {
     fn remove_peer(&mut self, peer: &str) {
         self.state.peers.retain(|entry| entry.id != peer);
         self.state_changed = true;
-        if let Err(error) = fs::remove_file(self.inbox_path(peer)) {
-            if error.kind() != io::ErrorKind::NotFound {
-                eprintln!("webrtc.cgi: removing an inbox: {error}");
+        for path in [self.inbox_path(peer), self.rate_path(peer)] {
+            if let Err(error) = fs::remove_file(path) {
+                if error.kind() != io::ErrorKind::NotFound {
+                    eprintln!("webrtc.cgi: removing a peer's file: {error}");
+                }
             }
         }
         let event = server_event(peer, "leave");
@@ -675,6 +793,39 @@ fn append_to_inbox(path: &Path, payload: &str, limit: Option<u64>) -> Result<()>
         }
     }
     inbox.append(payload).map(|_| ())
+}
+
+/// A fixed-window counter in a small file: `window_start count`. Returns `Ok(Err(seconds))`
+/// when the window's limit is reached, with the seconds until the window ends. The caller
+/// holds a lock that covers the file.
+fn count_in_window(
+    mut counter: &File,
+    now: u64,
+    window_seconds: u64,
+    limit: u64,
+) -> Result<Result<(), u32>> {
+    let mut text = String::new();
+    counter.read_to_string(&mut text)?;
+    let mut fields = text
+        .split_whitespace()
+        .map(|field| field.parse::<u64>().ok());
+    let (mut start, mut count) = match (fields.next().flatten(), fields.next().flatten()) {
+        (Some(start), Some(count)) if start <= now => (start, count),
+        _ => (now, 0),
+    };
+    if now >= start + window_seconds {
+        start = now;
+        count = 0;
+    }
+    if count >= limit {
+        let wait = (start + window_seconds - now).max(1);
+        return Ok(Err(u32::try_from(wait).unwrap_or(u32::MAX)));
+    }
+    let updated = format!("{start} {}\n", count + 1);
+    counter.seek(SeekFrom::Start(0))?;
+    counter.set_len(0)?;
+    counter.write_all(updated.as_bytes())?;
+    Ok(Ok(()))
 }
 
 fn server_event(peer: &str, kind: &str) -> String {

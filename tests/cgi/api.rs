@@ -654,3 +654,113 @@ fn concurrent_senders_and_a_reconnecting_reader_lose_and_duplicate_nothing() {
     }
     assert!(site.files_under(&site.data_dir().join("rooms")).is_empty());
 }
+
+#[test]
+fn join_hands_out_time_limited_turn_credentials_and_ice_renews_them() {
+    use hmac::{Hmac, Mac};
+    let secret = "s3cret-shared-with-coturn";
+    let site = Site::with_settings(json!({
+        "turn": {"urls": ["turn:127.0.0.1:3478"], "secret": secret, "ttl_seconds": 600}
+    }));
+    let answer = site.request("POST", "mode=join&room=r", b"");
+    assert!(
+        !answer.body.contains(secret),
+        "the secret never reaches a browser"
+    );
+    let json = answer.json();
+    let peer = json["peer"].as_str().unwrap();
+    let servers = json["iceServers"].as_array().unwrap();
+    let turn = servers
+        .iter()
+        .find(|server| server["urls"][0] == "turn:127.0.0.1:3478")
+        .unwrap();
+    let username = turn["username"].as_str().unwrap();
+    let (expiry, user_peer) = username.split_once(':').unwrap();
+    assert_eq!(user_peer, peer);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expiry: u64 = expiry.parse().unwrap();
+    assert!(
+        (now + 590..=now + 610).contains(&expiry),
+        "expires in ttl_seconds"
+    );
+    assert_eq!(json["iceServersExpireAt"], expiry);
+    // coturn computes the same: base64(HMAC-SHA1(secret, username)).
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(username.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let credential = turn["credential"].as_str().unwrap();
+    assert_eq!(credential.len(), 28);
+    assert_eq!(decode_base64(credential), digest.to_vec());
+
+    let token = json["token"].as_str().unwrap();
+    let renewed = site.request(
+        "GET",
+        &format!("mode=ice&room=r&peer={peer}&token={token}"),
+        b"",
+    );
+    assert_eq!(renewed.status, 200, "{renewed:?}");
+    assert!(renewed.json()["iceServers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|server| server["username"].is_string()));
+    let refused = site.request(
+        "GET",
+        &format!("mode=ice&room=r&peer={peer}&token=wrong"),
+        b"",
+    );
+    assert_eq!(refused.status, 403);
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for c in text.bytes().filter(|&c| c != b'=') {
+        bits = bits << 6 | ALPHABET.iter().position(|&a| a == c).unwrap() as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+        }
+    }
+    bytes
+}
+
+#[test]
+fn the_self_check_page_reports_a_working_data_directory_and_exposes_no_paths() {
+    let site = Site::new();
+    let answer = site.request("GET", "mode=check", b"");
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.body.contains("writable, and locking works"),
+        "{}",
+        answer.body
+    );
+    assert!(answer.body.contains("webrtc.json found and valid"));
+    let dir = site.dir.path().to_string_lossy().into_owned();
+    assert!(!answer.body.contains(&dir), "no full paths on the page");
+    assert!(answer.header("Content-Security-Policy").is_some());
+    assert!(
+        site.files_under(&site.data_dir().join("rooms")).is_empty(),
+        "the self-test cleans up"
+    );
+}
+
+#[test]
+fn the_streaming_probe_spaces_its_events_in_time() {
+    let site = Site::new();
+    let answer = site.request("GET", "mode=probe", b"");
+    assert_eq!(answer.header("Content-Type"), Some("text/event-stream"));
+    let times: Vec<u64> = parse_events(&answer.body)
+        .iter()
+        .filter(|event| event.name.as_deref() == Some("tick"))
+        .map(|event| event.data["t"].as_u64().unwrap())
+        .collect();
+    assert_eq!(times.len(), 5);
+    assert!(times[4] - times[0] >= 1500, "ticks 400 ms apart: {times:?}");
+}

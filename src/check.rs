@@ -1,0 +1,202 @@
+//! The self-check page (`?mode=check`): what a site owner opens right after uploading, to
+//! see whether this host can run the chat and what to change if not. It shows facts and
+//! advice only; it never shows secrets (tokens, the TURN secret) or full paths.
+
+use crate::config::Settings;
+use crate::error::Error;
+use crate::page::{CONTENT_SECURITY_POLICY, VERSION};
+use crate::response::{html_escape, Response};
+use crate::store::Store;
+
+enum Verdict {
+    Good,
+    Warning,
+    Failure,
+}
+
+struct Row {
+    name: &'static str,
+    verdict: Verdict,
+    text: String,
+}
+
+fn row(name: &'static str, verdict: Verdict, text: impl Into<String>) -> Row {
+    Row {
+        name,
+        verdict,
+        text: text.into(),
+    }
+}
+
+pub fn page(
+    settings: &Settings,
+    https: bool,
+    server_software: &str,
+    script_name: &str,
+) -> Response {
+    let mut rows = Vec::new();
+    let static_build = cfg!(target_feature = "crt-static");
+    rows.push(row(
+        "Version",
+        Verdict::Good,
+        format!(
+            "webrtc-cgi {} (client {VERSION})",
+            env!("CARGO_PKG_VERSION")
+        ),
+    ));
+    rows.push(if static_build {
+        row("Build", Verdict::Good, "static: runs on old and new Linux hosts alike")
+    } else {
+        row(
+            "Build",
+            Verdict::Warning,
+            "dynamically linked: it may fail on hosts with an older glibc; use the static release build",
+        )
+    });
+    rows.push(match &settings.source {
+        Some(path) => row(
+            "Settings",
+            Verdict::Good,
+            format!(
+                "{} found and valid",
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
+        ),
+        None => row(
+            "Settings",
+            Verdict::Good,
+            "no webrtc.json: using the built-in defaults",
+        ),
+    });
+    rows.push(
+        match Store::open(settings).and_then(|store| store.self_test()) {
+            Ok(()) => row(
+                "Data directory",
+                Verdict::Good,
+                "writable, and locking works",
+            ),
+            Err(error) => row("Data directory", Verdict::Failure, data_dir_problem(&error)),
+        },
+    );
+    rows.push(if https {
+        row("HTTPS", Verdict::Good, "this page came over https (or from this machine itself), so browsers allow the camera")
+    } else {
+        row(
+            "HTTPS",
+            Verdict::Failure,
+            "this page came over plain http: browsers allow camera and microphone only on https (or on localhost). Turn on your host's free certificate (AutoSSL, Let's Encrypt) and open the https:// address.",
+        )
+    });
+    rows.push(row(
+        "Server",
+        Verdict::Good,
+        if server_software.is_empty() {
+            "unknown".to_string()
+        } else {
+            server_software.to_string()
+        },
+    ));
+    rows.push(if settings.hold_seconds == 0 {
+        row(
+            "Held connections",
+            Verdict::Warning,
+            "hold_seconds is 0: browsers poll once a second (slower signaling, more requests)",
+        )
+    } else {
+        row(
+            "Held connections",
+            Verdict::Good,
+            format!(
+                "each open room tab holds one request for up to {} s (one entry process on hosts that count them)",
+                settings.hold_seconds
+            ),
+        )
+    });
+    rows.push(row(
+        "Room size",
+        Verdict::Good,
+        format!("up to {} people per room", settings.max_peers),
+    ));
+    let static_turn = settings.ice_servers.as_array().is_some_and(|servers| {
+        servers.iter().any(|server| {
+            let urls = &server["urls"];
+            let has_turn =
+                |url: &serde_json::Value| url.as_str().is_some_and(|url| url.starts_with("turn"));
+            has_turn(urls)
+                || urls
+                    .as_array()
+                    .is_some_and(|urls| urls.iter().any(has_turn))
+        })
+    });
+    rows.push(if settings.turn.is_some() {
+        row(
+            "TURN relay",
+            Verdict::Good,
+            "configured with time-limited credentials",
+        )
+    } else if static_turn {
+        row("TURN relay", Verdict::Good, "configured in ice_servers")
+    } else {
+        row(
+            "TURN relay",
+            Verdict::Warning,
+            "none: calls between some networks (mobile data, strict company networks) will not connect. Add a TURN server to webrtc.json.",
+        )
+    });
+
+    let mut table = String::new();
+    for Row {
+        name,
+        verdict,
+        text,
+    } in &rows
+    {
+        let (class, mark) = match verdict {
+            Verdict::Good => ("good", "✔"),
+            Verdict::Warning => ("warning", "!"),
+            Verdict::Failure => ("failure", "✘"),
+        };
+        table.push_str(&format!(
+            "<tr class=\"{class}\"><th scope=\"row\">{name}</th><td><span class=\"mark\" aria-hidden=\"true\">{mark}</span> {}</td></tr>\n",
+            html_escape(text)
+        ));
+    }
+    let script = html_escape(script_name);
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>webrtc-cgi self-check</title>
+<link rel="stylesheet" href="{script}?asset=check.css&amp;v={VERSION}">
+</head>
+<body>
+<main>
+<h1>webrtc-cgi self-check</h1>
+<table>
+{table}<tr id="streaming" class="pending"><th scope="row">Streaming</th><td><span class="mark" aria-hidden="true">…</span> <span id="streaming-result">testing whether events arrive as they are sent…</span></td></tr>
+</table>
+<p><a href="{script}">Start a new room</a></p>
+</main>
+<script type="module" src="{script}?asset=check.js&amp;v={VERSION}"></script>
+</body>
+</html>
+"#
+    );
+    Response::new(200, "text/html; charset=utf-8", body.into_bytes())
+        .with("Cache-Control", "no-store")
+        .with("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        .with("X-Frame-Options", "DENY")
+}
+
+fn data_dir_problem(error: &Error) -> String {
+    match error {
+        Error::DataDirectory(advice) => advice.clone(),
+        Error::Busy(_) => "busy: another request held the lock too long; reload".to_string(),
+        other => other.public_message(),
+    }
+}
