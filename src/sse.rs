@@ -234,6 +234,167 @@ pub fn named_event(name: &str, data: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::{Cell, RefCell};
+
+    use crate::request::PeerId;
+
+    /// A clock that advances only when the loop sleeps, and runs an action at each sleep.
+    struct FakeClock<'a> {
+        now: Cell<Duration>,
+        on_sleep: RefCell<Box<dyn FnMut(Duration) + 'a>>,
+    }
+
+    impl Clock for FakeClock<'_> {
+        fn elapsed(&self) -> Duration {
+            self.now.get()
+        }
+        fn unix_millis(&self) -> u64 {
+            1_700_000_000_000 + self.now.get().as_millis() as u64
+        }
+        fn sleep(&self, duration: Duration) {
+            self.now.set(self.now.get() + duration);
+            (self.on_sleep.borrow_mut())(self.now.get());
+        }
+    }
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        settings: Settings,
+    }
+
+    fn fixture(hold_seconds: u32) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{{\"data_dir\": \"data\", \"hold_seconds\": {hold_seconds}, \"peer_timeout_seconds\": 60}}"
+        );
+        let settings = Settings::parse(&text, dir.path(), None).unwrap();
+        Fixture {
+            _dir: dir,
+            settings,
+        }
+    }
+
+    fn join(store: &Store, room: &RoomName) -> Credentials {
+        let mut locked = store.lock_room(room).unwrap();
+        let joined = locked.join(0).unwrap();
+        locked.finish().unwrap();
+        Credentials {
+            peer: joined.peer,
+            token: joined.token,
+        }
+    }
+
+    fn send(store: &Store, room: &RoomName, from: &PeerId, kind: &str) {
+        let mut locked = store.lock_room(room).unwrap();
+        locked.deliver(from, None, kind, None, 0).unwrap();
+        locked.finish().unwrap();
+    }
+
+    #[test]
+    fn a_held_stream_writes_messages_as_they_come_with_keepalives_between() {
+        let fixture = fixture(25);
+        let store = Store::open(&fixture.settings).unwrap();
+        let room = RoomName::parse("r").unwrap();
+        let alice = join(&store, &room);
+        let bob = join(&store, &room);
+        let stream = open(&store, &fixture.settings, &room, &bob, None, None, 0).unwrap();
+        let sent_at = Cell::new(None);
+        let clock = FakeClock {
+            now: Cell::new(Duration::ZERO),
+            on_sleep: RefCell::new(Box::new(|now: Duration| {
+                if now >= Duration::from_secs(12) && sent_at.get().is_none() {
+                    send(&store, &room, &alice.peer, "late");
+                    sent_at.set(Some(now));
+                }
+            })),
+        };
+        let mut out = Vec::new();
+        stream.run(&mut out, &clock);
+        let text = String::from_utf8(out).unwrap();
+        let body = text.split_once("\r\n\r\n").unwrap().1;
+        assert!(
+            body.starts_with("retry: 500\nevent: hello\ndata: {\"hold\":25,"),
+            "{body}"
+        );
+        let late = body
+            .find("\"type\":\"late\"")
+            .expect("the message was streamed");
+        let first_keepalive = body.find(":\n\n").unwrap();
+        assert!(
+            first_keepalive < late,
+            "a keepalive at 10 s came before the message at 12 s"
+        );
+        assert_eq!(
+            body.matches(":\n\n").count(),
+            2,
+            "keepalives at 10 s and 20 s: {body}"
+        );
+        assert!(
+            body.ends_with("event: bye\ndata: {\"t\":1700000025000}\n\n"),
+            "{body}"
+        );
+        assert_eq!(
+            clock.elapsed(),
+            Duration::from_secs(25),
+            "the hold lasted exactly its time"
+        );
+    }
+
+    #[test]
+    fn a_stream_ends_with_gone_when_its_peer_is_removed() {
+        let fixture = fixture(20);
+        let store = Store::open(&fixture.settings).unwrap();
+        let room = RoomName::parse("r").unwrap();
+        let _alice = join(&store, &room);
+        let bob = join(&store, &room);
+        let stream = open(&store, &fixture.settings, &room, &bob, None, None, 0).unwrap();
+        let clock = FakeClock {
+            now: Cell::new(Duration::ZERO),
+            on_sleep: RefCell::new(Box::new(|now: Duration| {
+                if now == Duration::from_secs(1) {
+                    let mut locked = store.lock_room(&room).unwrap();
+                    locked.leave(&bob.peer);
+                    locked.finish().unwrap();
+                }
+            })),
+        };
+        let mut out = Vec::new();
+        stream.run(&mut out, &clock);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("event: gone\ndata: {}\n\n"), "{text}");
+        assert!(clock.elapsed() < Duration::from_secs(2));
+    }
+
+    /// A writer whose reader has gone away.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    #[test]
+    fn a_client_that_left_ends_the_stream_at_once() {
+        let fixture = fixture(20);
+        let store = Store::open(&fixture.settings).unwrap();
+        let room = RoomName::parse("r").unwrap();
+        let bob = join(&store, &room);
+        let stream = open(&store, &fixture.settings, &room, &bob, None, None, 0).unwrap();
+        let clock = FakeClock {
+            now: Cell::new(Duration::ZERO),
+            on_sleep: RefCell::new(Box::new(|_| {})),
+        };
+        stream.run(&mut ClosedPipe, &clock);
+        assert_eq!(
+            clock.elapsed(),
+            Duration::ZERO,
+            "no waiting for a client that is gone"
+        );
+    }
 
     #[test]
     fn events_are_framed_for_event_source() {
