@@ -37,8 +37,26 @@ pub struct Settings {
     /// Passed to the browser as `iceServers`, after validation.
     pub ice_servers: Value,
     pub turn: Option<TurnSettings>,
+    /// `"relay"` makes browsers use TURN only, hiding their addresses from each other.
+    pub ice_transport_policy: IceTransportPolicy,
     /// Where the settings came from, for the self-check page; `None` means built-in defaults.
     pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IceTransportPolicy {
+    All,
+    Relay,
+}
+
+impl IceTransportPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IceTransportPolicy::All => "all",
+            IceTransportPolicy::Relay => "relay",
+        }
+    }
 }
 
 /// coturn's `use-auth-secret` (TURN REST API) time-limited credentials.
@@ -63,6 +81,7 @@ struct SettingsFile {
     max_posts_per_second: Option<u32>,
     ice_servers: Option<Value>,
     turn: Option<TurnFile>,
+    ice_transport_policy: Option<IceTransportPolicy>,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +173,7 @@ impl Settings {
             None => serde_json::json!([{"urls": "stun:stun.l.google.com:19302"}]),
         };
         let turn = file.turn.map(validate_turn).transpose()?;
+        let ice_transport_policy = file.ice_transport_policy.unwrap_or(IceTransportPolicy::All);
 
         let (data_dir, data_dir_is_default) = match file.data_dir {
             Some(dir) if dir.is_empty() => {
@@ -178,6 +198,7 @@ impl Settings {
             max_posts_per_second,
             ice_servers,
             turn,
+            ice_transport_policy,
             source,
         })
     }

@@ -53,6 +53,7 @@ pub fn join(
             "peers": others,
             "iceServers": ice_servers,
             "iceServersExpireAt": ice_expires_at,
+            "iceTransportPolicy": settings.ice_transport_policy.as_str(),
             "retryMs": settings.retry_ms,
             "holdSeconds": settings.hold_seconds,
             "peerTimeoutSeconds": settings.peer_timeout_seconds,
