@@ -174,6 +174,14 @@ impl Settings {
         };
         let turn = file.turn.map(validate_turn).transpose()?;
         let ice_transport_policy = file.ice_transport_policy.unwrap_or(IceTransportPolicy::All);
+        if ice_transport_policy == IceTransportPolicy::Relay
+            && turn.is_none()
+            && !ice_servers.to_string().contains("\"turn")
+        {
+            return Err(Error::Settings(format!(
+                "{SETTINGS_FILE_NAME}: ice_transport_policy \"relay\" needs a TURN server (turn, or a turn: URL in ice_servers); without one no call can connect"
+            )));
+        }
 
         let (data_dir, data_dir_is_default) = match file.data_dir {
             Some(dir) if dir.is_empty() => {
@@ -360,6 +368,8 @@ mod tests {
             "at least 16",
         );
         check_error("{", "webrtc.json:");
+        check_error(r#"{"ice_transport_policy": "relay"}"#, "needs a TURN server");
+        check_error(r#"{"ice_transport_policy": "none"}"#, "unknown variant");
     }
 
     #[test]
