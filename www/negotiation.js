@@ -1,0 +1,271 @@
+// Perfect negotiation for one RTCPeerConnection (the pattern of MDN's "Perfect negotiation").
+// It owns the offer/answer exchange, trickle ICE with batched candidates, and ICE restarts when
+// the connection fails or stays disconnected. The same code runs on both ends of a connection;
+// only the `polite` flag differs, and both ends derive it from the two peer ids, so they always
+// disagree about it. It knows nothing of the DOM, of media or of HTTP: the signaling channel is
+// injected as {send, onmessage}, and timers are injectable, so tests drive it with fakes.
+'use strict';
+
+import { createBatcher, realTimers } from './batcher.js';
+
+/**
+ * @typedef {{type: 'description', data: {type: RTCSdpType, sdp?: string}}
+ *   | {type: 'candidates', data: RTCIceCandidateInit[]}} SignalMessage
+ */
+
+/**
+ * The channel to the one remote peer of this connection. `send` must deliver messages in the
+ * order it was called. The negotiator assigns `onmessage`; the owner of the channel calls it
+ * with each message from the remote peer, and may await the returned promise.
+ * @typedef {object} SignalingChannel
+ * @property {(message: SignalMessage) => void} send
+ * @property {((message: SignalMessage) => Promise<void>) | null} onmessage
+ */
+
+/**
+ * @typedef {object} NegotiatorOptions
+ * @property {RTCPeerConnection} pc
+ * @property {boolean} polite The polite side yields when both sides offer at once.
+ * @property {SignalingChannel} signaling
+ * @property {import('./batcher.js').Timers} [timers]
+ * @property {number} [candidateDelayMs] How long a burst of candidates is collected.
+ * @property {number} [disconnectedGraceMs] How long "disconnected" may last before the
+ *   impolite side restarts ICE (the polite side waits twice as long).
+ * @property {number} [failedGraceMs] How long the polite side leaves a failed connection to the
+ *   impolite side's restart before restarting itself.
+ * @property {number} [connectTimeoutMs] How long a connection may take to come up before ICE is
+ *   restarted (twice as long on the polite side).
+ * @property {(error: unknown) => void} [onError] Reports failures nobody can act on.
+ * @property {() => void} [onStuck] Called when the connection is still not up after an ICE
+ *   restart, so the owner can replace it; without it, ICE is simply restarted again.
+ */
+
+/**
+ * @typedef {object} Negotiator
+ * @property {() => void} restartIce Starts an ICE restart now.
+ * @property {() => void} close Stops timers and detaches from the connection (does not close it).
+ * @property {() => {makingOffer: boolean, ignoreOffer: boolean, restarts: number}} flags
+ */
+
+/**
+ * Decides which side of a connection is polite. Both sides compare the same two ids, so
+ * exactly one of them is polite, without any extra message.
+ * @param {string} localId
+ * @param {string} remoteId
+ * @returns {boolean}
+ */
+export function isPolite(localId, remoteId) {
+  return localId < remoteId;
+}
+
+/**
+ * The state used for restart decisions. Browsers without `connectionState` (older Firefox)
+ * still report the ICE state, which carries the same failed / disconnected information.
+ * @param {RTCPeerConnection} pc
+ * @returns {string}
+ */
+export function connectionStateOf(pc) {
+  return pc.connectionState ?? pc.iceConnectionState;
+}
+
+/**
+ * Attaches perfect negotiation to `pc`. Call it before adding tracks or data channels, so the
+ * first `negotiationneeded` event is not missed.
+ * @param {NegotiatorOptions} options
+ * @returns {Negotiator}
+ */
+export function negotiate(options) {
+  const { pc, polite, signaling } = options;
+  const timers = options.timers ?? realTimers;
+  const disconnectedGraceMs = options.disconnectedGraceMs ?? 4000;
+  const failedGraceMs = options.failedGraceMs ?? 3000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 15000;
+  const onError = options.onError ?? ((error) => console.warn('negotiation:', error));
+
+  let makingOffer = false;
+  let ignoreOffer = false;
+  let restarts = 0;
+  let closed = false;
+  /** @type {unknown} */
+  let restartTimer = null;
+  /** @type {unknown} */
+  let connectTimer = null;
+  // Messages are handled one after another: a description applied while the previous one is
+  // still being applied would see a half-updated signalingState and misjudge a collision.
+  /** @type {Promise<void>} */
+  let queue = Promise.resolve();
+
+  const candidates = createBatcher(
+    (batch) => signaling.send({ type: 'candidates', data: batch }),
+    { delayMs: options.candidateDelayMs ?? 40, timers },
+  );
+
+  /** @param {RTCSessionDescription | RTCSessionDescriptionInit | null} description */
+  function sendDescription(description) {
+    if (!description) return;
+    // Candidates gathered for the previous description must not arrive after the new one.
+    candidates.flush();
+    signaling.send({ type: 'description', data: { type: description.type, sdp: description.sdp } });
+  }
+
+  async function onNegotiationNeeded() {
+    if (closed) return;
+    try {
+      makingOffer = true;
+      await pc.setLocalDescription();
+      sendDescription(pc.localDescription);
+    } catch (error) {
+      onError(error);
+    } finally {
+      makingOffer = false;
+    }
+  }
+
+  /** @param {{candidate: RTCIceCandidate | null}} event */
+  function onIceCandidate({ candidate }) {
+    // A null candidate marks the end of gathering; every browser copes without it being sent.
+    if (!candidate || closed) return;
+    const init = typeof candidate.toJSON === 'function' ? candidate.toJSON() : candidate;
+    candidates.push(init);
+  }
+
+  /** @param {RTCSessionDescriptionInit} description */
+  async function onDescription(description) {
+    const offerCollision =
+      description.type === 'offer' && (makingOffer || pc.signalingState !== 'stable');
+    ignoreOffer = !polite && offerCollision;
+    if (ignoreOffer) return;
+    // On a collision the polite side's setRemoteDescription rolls its own offer back implicitly.
+    await pc.setRemoteDescription(description);
+    if (description.type === 'offer') {
+      await pc.setLocalDescription();
+      sendDescription(pc.localDescription);
+    }
+  }
+
+  /** @param {RTCIceCandidateInit[]} batch */
+  async function onCandidates(batch) {
+    for (const candidate of batch) {
+      try {
+        await pc.addIceCandidate(candidate);
+      } catch (error) {
+        // Candidates for an offer this side ignored are expected to fail.
+        if (!ignoreOffer) onError(error);
+      }
+    }
+  }
+
+  /** @param {SignalMessage} message */
+  async function handle(message) {
+    if (closed) return;
+    try {
+      if (message.type === 'description') await onDescription(message.data);
+      else if (message.type === 'candidates' && Array.isArray(message.data)) {
+        await onCandidates(message.data);
+      }
+    } catch (error) {
+      onError(error);
+    }
+  }
+
+  function restartIce() {
+    if (closed) return;
+    restarts += 1;
+    pc.restartIce();
+    armConnectTimer();
+  }
+
+  /** @param {unknown} handle */
+  function clear(handle) {
+    if (handle !== null) timers.clearTimeout(handle);
+  }
+
+  // Both sides notice a failure at about the same moment. If both restarted at once, their
+  // restart offers would collide, and a rollback while ICE is gathering can leave a browser's
+  // gatherer stuck. So the impolite side acts first and the polite side only steps in when
+  // the impolite one has not managed (its offer would have moved the state on by then).
+  const politeFactor = polite ? 2 : 1;
+
+  /**
+   * @param {number} delayMs
+   * @param {(state: string) => boolean} stillBad
+   */
+  function restartLater(delayMs, stillBad) {
+    clear(restartTimer);
+    restartTimer = timers.setTimeout(() => {
+      restartTimer = null;
+      if (stillBad(connectionStateOf(pc))) restartIce();
+    }, delayMs);
+  }
+
+  // A connection that never gets going (no candidates arrive, or a browser's ICE agent stalls)
+  // reports no failure at all; this timer treats "not connected after a while" as one.
+  function armConnectTimer() {
+    clear(connectTimer);
+    connectTimer = timers.setTimeout(() => {
+      connectTimer = null;
+      if (isUp(connectionStateOf(pc))) return;
+      if (restarts > 0 && options.onStuck) options.onStuck();
+      else restartIce();
+    }, connectTimeoutMs * politeFactor);
+  }
+
+  /** @param {string} state */
+  function isUp(state) {
+    return state === 'connected' || state === 'completed';
+  }
+
+  function onStateChange() {
+    if (closed) return;
+    const state = connectionStateOf(pc);
+    if (state === 'failed') {
+      if (polite) restartLater(failedGraceMs, (now) => now === 'failed');
+      else {
+        clear(restartTimer);
+        restartTimer = null;
+        restartIce();
+      }
+    } else if (state === 'disconnected') {
+      // "disconnected" often heals by itself within a second or two (a Wi-Fi hiccup), so a
+      // restart waits to see whether it lasts.
+      if (restartTimer === null) {
+        restartLater(disconnectedGraceMs * politeFactor, (now) => now === 'disconnected' || now === 'failed');
+      }
+    } else if (isUp(state)) {
+      clear(restartTimer);
+      restartTimer = null;
+      clear(connectTimer);
+      connectTimer = null;
+    }
+  }
+
+  pc.addEventListener('negotiationneeded', onNegotiationNeeded);
+  pc.addEventListener('icecandidate', /** @type {any} */ (onIceCandidate));
+  // Listening to both keeps browsers that lack connectionState covered; the handler reads
+  // whichever state exists, so a double event is harmless.
+  pc.addEventListener('connectionstatechange', onStateChange);
+  pc.addEventListener('iceconnectionstatechange', onStateChange);
+  signaling.onmessage = (message) => {
+    queue = queue.then(() => handle(message));
+    return queue;
+  };
+  armConnectTimer();
+
+  return {
+    restartIce,
+    close() {
+      closed = true;
+      clear(restartTimer);
+      clear(connectTimer);
+      candidates.cancel();
+      pc.removeEventListener('negotiationneeded', onNegotiationNeeded);
+      pc.removeEventListener('icecandidate', /** @type {any} */ (onIceCandidate));
+      pc.removeEventListener('connectionstatechange', onStateChange);
+      pc.removeEventListener('iceconnectionstatechange', onStateChange);
+      signaling.onmessage = null;
+    },
+    flags() {
+      return { makingOffer, ignoreOffer, restarts };
+    },
+  };
+}
