@@ -37,7 +37,21 @@ const RECONNECTING_NOTICE_MS = 5000;
  * @property {number | null} serverTime The server's clock in the hello event (ms).
  * @property {number} messages Messages received after this hello.
  * @property {number | null} byeAt Client time (ms) of the bye event, null while open.
+ * @property {number | null} serverByeTime The server's clock in the bye event (ms).
  */
+
+/**
+ * Whether a finished response shows that the host buffers held responses: the server held it
+ * open for seconds (its own clock says so), yet hello and bye reached this client together.
+ * @param {StreamRecord} record
+ * @returns {boolean}
+ */
+export function looksBuffered(record) {
+  if (record.byeAt === null || record.serverTime === null || record.serverByeTime === null) return false;
+  const heldMs = record.serverByeTime - record.serverTime;
+  const seenMs = record.byeAt - record.helloAt;
+  return heldMs >= 2000 && seenMs < heldMs / 4;
+}
 
 /**
  * @typedef {object} TransportHandlers
@@ -73,6 +87,8 @@ const RECONNECTING_NOTICE_MS = 5000;
  * @property {() => string | null} peerId
  * @property {() => TransportState} state
  * @property {() => StreamRecord[]} streams The most recent SSE responses, oldest first.
+ * @property {() => boolean} polling Whether this session switched to polling (hold 0)
+ *   because the host buffers held responses.
  */
 
 /**
@@ -116,6 +132,9 @@ export function createTransport(options) {
   let pumping = false;
   /** @type {StreamRecord[]} */
   const streams = [];
+  // Set for the rest of the page's life once a held response came buffered: every response
+  // of this host would, so the stream asks for answers without a hold instead.
+  let polling = false;
 
   /**
    * @param {TransportState} state
@@ -254,7 +273,9 @@ export function createTransport(options) {
     const last = ids.last();
     // A fresh EventSource has no Last-Event-ID of its own, so the last processed id travels in
     // the query; the browser's own reconnects then send the header, which takes precedence.
-    const es = new EventSourceCtor(url(sessionParams({ mode: 'sse', last: last > 0 ? String(last) : undefined })));
+    const es = new EventSourceCtor(
+      url(sessionParams({ mode: 'sse', last: last > 0 ? String(last) : undefined, hold: polling ? '0' : undefined })),
+    );
     source = es;
     es.onopen = () => {
       if (es !== source) return;
@@ -274,10 +295,20 @@ export function createTransport(options) {
       if (es !== source) return;
       recordHello(/** @type {MessageEvent} */ (event).data);
     });
-    es.addEventListener('bye', () => {
+    es.addEventListener('bye', (event) => {
       if (es !== source) return;
       const record = streams[streams.length - 1];
-      if (record && record.byeAt === null) record.byeAt = now();
+      if (!record || record.byeAt !== null) return;
+      record.byeAt = now();
+      record.serverByeTime = serverTimeOf(/** @type {MessageEvent} */ (event).data);
+      if (!polling && looksBuffered(record)) {
+        polling = true;
+        console.info(
+          'webrtc-cgi: this host delivers held responses only when they end (something buffers CGI output); ' +
+            'switching to polling once a second. The self-check page (?mode=check) names the usual fix.',
+        );
+        openStream();
+      }
     });
     // The server removed this peer (it left from another tab, or expired while held).
     es.addEventListener('gone', () => {
@@ -304,6 +335,19 @@ export function createTransport(options) {
     };
   }
 
+  /**
+   * @param {string} data
+   * @returns {number | null}
+   */
+  function serverTimeOf(data) {
+    try {
+      const value = JSON.parse(data);
+      return typeof value?.t === 'number' ? value.t : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** @param {string} data */
   function recordHello(data) {
     /** @type {{hold?: unknown, t?: unknown}} */
@@ -319,6 +363,7 @@ export function createTransport(options) {
       serverTime: typeof value.t === 'number' ? value.t : null,
       messages: 0,
       byeAt: null,
+      serverByeTime: null,
     });
     if (streams.length > 20) streams.shift();
   }
@@ -441,5 +486,6 @@ export function createTransport(options) {
     peerId: () => session?.peer ?? null,
     state: () => currentState,
     streams: () => streams.map((record) => ({ ...record })),
+    polling: () => polling,
   };
 }

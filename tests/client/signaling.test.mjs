@@ -144,6 +144,37 @@ test('hello and bye are recorded for each response of the stream', async () => {
   assert.equal(record.byeAt - record.helloAt, 20000);
 });
 
+test('a held response that arrives all at once switches the session to polling', async () => {
+  const { transport, settle, advance } = setup();
+  transport.start();
+  await settle();
+  const held = lastSource();
+  held.open();
+  assert.equal(new URL(held.url, 'http://x').searchParams.get('hold'), null, 'held by default');
+  // The server held the response 20 s, but hello and bye reach the browser 5 ms apart.
+  await advance(20000);
+  held.named('hello', { hold: 20, t: 1000 });
+  await advance(5);
+  held.named('bye', { t: 21000 });
+  assert.equal(transport.polling(), true);
+  const polled = lastSource();
+  assert.notEqual(polled, held, 'a new stream was opened');
+  assert.equal(new URL(polled.url, 'http://x').searchParams.get('hold'), '0');
+});
+
+test('a streamed held response keeps the session on held responses', async () => {
+  const { transport, settle, advance } = setup();
+  transport.start();
+  await settle();
+  const held = lastSource();
+  held.open();
+  held.named('hello', { hold: 20, t: 1000 });
+  await advance(20000);
+  held.named('bye', { t: 21000 });
+  assert.equal(transport.polling(), false);
+  assert.equal(lastSource(), held);
+});
+
 test('POSTs go out one at a time, in the order they were made', async () => {
   const { transport, requests, answer, settle } = setup();
   /** @type {((value: unknown) => void)[]} */
