@@ -368,7 +368,10 @@ mod tests {
             "at least 16",
         );
         check_error("{", "webrtc.json:");
-        check_error(r#"{"ice_transport_policy": "relay"}"#, "needs a TURN server");
+        check_error(
+            r#"{"ice_transport_policy": "relay"}"#,
+            "needs a TURN server",
+        );
         check_error(r#"{"ice_transport_policy": "none"}"#, "unknown variant");
     }
 

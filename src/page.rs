@@ -39,6 +39,7 @@ pub fn new_room() -> Response {
     Response::new(303, "text/html; charset=utf-8", body.into_bytes())
         .with("Location", format!("?room={room}"))
         .with("Cache-Control", "no-store")
+        .with("Content-Security-Policy", "default-src 'none'")
 }
 
 /// The client page for a room.

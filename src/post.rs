@@ -95,12 +95,11 @@ pub fn leave(
 ) -> Result<Response> {
     let mut locked = store.lock_room(room)?;
     locked.expire_stale(now);
-    let authenticated = locked.authenticate(credentials);
-    if authenticated.is_ok() {
-        locked.leave(&credentials.peer);
-    }
+    let left = locked
+        .authenticate(credentials)
+        .and_then(|()| locked.leave(&credentials.peer));
     locked.finish()?;
-    authenticated?;
+    left?;
     Ok(Response::json(200, &json!({ "left": true })))
 }
 

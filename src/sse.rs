@@ -353,7 +353,7 @@ mod tests {
             on_sleep: RefCell::new(Box::new(|now: Duration| {
                 if now == Duration::from_secs(1) {
                     let mut locked = store.lock_room(&room).unwrap();
-                    locked.leave(&bob.peer);
+                    locked.leave(&bob.peer).unwrap();
                     locked.finish().unwrap();
                 }
             })),

@@ -406,7 +406,8 @@ impl Room<'_> {
     }
 
     /// Removes peers whose last SSE request is older than the presence timeout, and tells
-    /// the others they left.
+    /// the others they left. When the change cannot be saved (a full disk), the peers stay
+    /// for a later request to expire.
     pub fn expire_stale(&mut self, now: u64) {
         let timeout = self.store.peer_timeout_seconds;
         let stale: Vec<String> = self
@@ -416,8 +417,11 @@ impl Room<'_> {
             .filter(|entry| now.saturating_sub(entry.seen) > timeout)
             .map(|entry| entry.id.clone())
             .collect();
-        for peer in stale {
-            self.remove_peer(&peer);
+        if stale.is_empty() {
+            return;
+        }
+        if let Err(error) = self.remove_peers(&stale) {
+            eprintln!("webrtc.cgi: expiring peers: {error}");
         }
     }
 
@@ -434,23 +438,36 @@ impl Room<'_> {
             id = secret::peer_id();
         }
         let token = secret::token();
-        write_new_file(&self.inbox_path(&id), b"").map_err(Error::from_storage)?;
         let others: Vec<PeerId> = self
             .state
             .peers
             .iter()
             .map(|entry| PeerId::generated(entry.id.clone()))
             .collect();
-        let event = server_event(&id, "join");
-        for other in &others {
-            append_to_inbox(&self.inbox_path(other.as_str()), &event, None)?;
-        }
+        // The new peer exists once peers.json lists it; its inbox comes first so that a
+        // listed peer always has one, and the others hear of it only after that, so that a
+        // join refused for a full disk leaves no trace anyone could see.
+        let inbox = self.inbox_path(&id);
+        write_new_file(&inbox, b"").map_err(Error::from_storage)?;
         self.state.peers.push(PeerEntry {
             id: id.clone(),
             token: token.clone(),
             seen: now,
         });
         self.state_changed = true;
+        if let Err(error) = self.save_state() {
+            self.state.peers.pop();
+            let _ = fs::remove_file(&inbox);
+            return Err(error);
+        }
+        let event = server_event(&id, "join");
+        for other in &others {
+            // The newcomer makes the offers, so a peer that misses this event still meets
+            // it; one full inbox must not undo a join that is already saved.
+            if let Err(error) = append_to_inbox(&self.inbox_path(other.as_str()), &event, None) {
+                eprintln!("webrtc.cgi: announcing a join: {error}");
+            }
+        }
         Ok(Joined {
             peer: PeerId::generated(id),
             token,
@@ -511,7 +528,20 @@ impl Room<'_> {
         let limit = self.store.max_backlog_bytes;
         let mut inboxes = Vec::with_capacity(recipients.len());
         for recipient in &recipients {
-            let inbox = OpenInbox::open(&self.inbox_path(recipient))?;
+            let inbox = match OpenInbox::open(&self.inbox_path(recipient)) {
+                Ok(inbox) => inbox,
+                // Only a crash between saving peers.json and creating an inbox leaves a listed
+                // peer without one; it counts as gone and expires with time.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    if to.is_some() {
+                        return Err(Error::RecipientGone(format!(
+                            "peer \"{recipient}\" is not in this room (any more)"
+                        )));
+                    }
+                    continue;
+                }
+                Err(error) => return Err(Error::from_storage(error)),
+            };
             if inbox.valid_len + record_len(&payload) > limit {
                 return Err(Error::TooManyRequests {
                     message: format!(
@@ -526,7 +556,7 @@ impl Room<'_> {
         for inbox in &mut inboxes {
             inbox.append(&payload)?;
         }
-        Ok(recipients.len())
+        Ok(inboxes.len())
     }
 
     /// Counts a post by `from`, refusing it when the peer posts faster than allowed. The
@@ -555,34 +585,50 @@ impl Room<'_> {
     }
 
     /// Removes the peer from the room; the others receive a `leave` event.
-    pub fn leave(&mut self, peer: &PeerId) {
-        self.remove_peer(peer.as_str());
+    pub fn leave(&mut self, peer: &PeerId) -> Result<()> {
+        self.remove_peers(&[peer.as_str().to_string()])
     }
 
-    fn remove_peer(&mut self, peer: &str) {
-        self.state.peers.retain(|entry| entry.id != peer);
+    /// Removes peers: first from peers.json, and only once that is saved, their files and
+    /// the `leave` events, so that a removal refused for a full disk changes nothing.
+    fn remove_peers(&mut self, peers: &[String]) -> Result<()> {
+        let before = self.state.peers.clone();
+        self.state.peers.retain(|entry| !peers.contains(&entry.id));
         self.state_changed = true;
-        for path in [self.inbox_path(peer), self.rate_path(peer)] {
-            if let Err(error) = fs::remove_file(path) {
-                if error.kind() != io::ErrorKind::NotFound {
-                    eprintln!("webrtc.cgi: removing a peer's file: {error}");
+        // An emptied room needs no saving: `finish` deletes it, which needs no space.
+        if !self.state.peers.is_empty() {
+            if let Err(error) = self.save_state() {
+                self.state.peers = before;
+                self.state_changed = false;
+                return Err(error);
+            }
+        }
+        for peer in peers {
+            for path in [self.inbox_path(peer), self.rate_path(peer)] {
+                if let Err(error) = fs::remove_file(path) {
+                    if error.kind() != io::ErrorKind::NotFound {
+                        eprintln!("webrtc.cgi: removing a peer's file: {error}");
+                    }
                 }
             }
         }
-        let event = server_event(peer, "leave");
-        let others: Vec<PathBuf> = self
+        let remaining: Vec<PathBuf> = self
             .state
             .peers
             .iter()
             .map(|entry| self.inbox_path(&entry.id))
             .collect();
-        for inbox in others {
-            // A failure to tell one peer must not stop the others from being told, nor the
-            // removal itself; that peer will find out when its connection fails.
-            if let Err(error) = append_to_inbox(&inbox, &event, None) {
-                eprintln!("webrtc.cgi: telling a peer about a leave: {error}");
+        for peer in peers {
+            let event = server_event(peer, "leave");
+            for inbox in &remaining {
+                // A failure to tell one peer must not stop the others from being told; that
+                // peer finds out when its connection to the one that left fails.
+                if let Err(error) = append_to_inbox(inbox, &event, None) {
+                    eprintln!("webrtc.cgi: telling a peer about a leave: {error}");
+                }
             }
         }
+        Ok(())
     }
 
     /// Deletes the peer's messages up to `acknowledged` (the client has them), then returns
@@ -593,7 +639,16 @@ impl Room<'_> {
         acknowledged: Option<u64>,
     ) -> Result<(Vec<Record>, InboxTail)> {
         let path = self.inbox_path(peer.as_str());
-        let mut inbox = OpenInbox::open(&path)?;
+        let mut inbox = match OpenInbox::open(&path) {
+            Ok(inbox) => inbox,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::UnknownPeer(format!(
+                    "peer \"{}\" has lost its messages: join again",
+                    peer.as_str()
+                )))
+            }
+            Err(error) => return Err(Error::from_storage(error)),
+        };
         let acknowledged = acknowledged.unwrap_or(0);
         if acknowledged > inbox.last_id {
             return Err(Error::BadRequest(format!(
@@ -623,11 +678,16 @@ impl Room<'_> {
 
     /// Writes what changed; an empty room is deleted altogether, so abandoned rooms leave
     /// no files behind.
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
         if self.state.peers.is_empty() {
             self.delete();
             return Ok(());
         }
+        self.save_state()
+    }
+
+    /// Replaces peers.json with the current state, if it changed.
+    fn save_state(&mut self) -> Result<()> {
         if !self.state_changed {
             return Ok(());
         }
@@ -640,6 +700,7 @@ impl Room<'_> {
             let _ = fs::remove_file(&temp);
             return Err(Error::from_storage(error));
         }
+        self.state_changed = false;
         Ok(())
     }
 
@@ -721,7 +782,7 @@ struct OpenInbox {
 }
 
 impl OpenInbox {
-    fn open(path: &Path) -> Result<OpenInbox> {
+    fn open(path: &Path) -> io::Result<OpenInbox> {
         let mut file = OpenOptions::new().read(true).write(true).open(path)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
@@ -778,7 +839,7 @@ impl OpenInbox {
             let _ = fs::remove_file(&temp);
             return Err(Error::from_storage(error));
         }
-        OpenInbox::open(path)
+        OpenInbox::open(path).map_err(Error::from_storage)
     }
 }
 

@@ -2,4 +2,5 @@
 //! One integration binary; each module is one concern.
 
 mod api;
+mod hardening;
 mod site;
