@@ -123,15 +123,7 @@ impl Stream {
 
     fn write_all(&mut self, out: &mut impl Write, clock: &impl Clock) -> io::Result<()> {
         let start = clock.elapsed();
-        write_head(
-            out,
-            200,
-            &[
-                ("Content-Type", "text/event-stream".to_string()),
-                ("Cache-Control", "no-store".to_string()),
-                ("X-Accel-Buffering", "no".to_string()),
-            ],
-        )?;
+        write_stream_head(out)?;
         let hello = format!(
             "{{\"hold\":{},\"t\":{}}}",
             self.hold.as_secs(),
@@ -181,15 +173,7 @@ impl Stream {
 /// arrival times to tell a streaming host from one that buffers CGI output.
 pub fn probe(out: &mut impl Write, clock: &impl Clock) {
     let written = (|| -> io::Result<()> {
-        write_head(
-            out,
-            200,
-            &[
-                ("Content-Type", "text/event-stream".to_string()),
-                ("Cache-Control", "no-store".to_string()),
-                ("X-Accel-Buffering", "no".to_string()),
-            ],
-        )?;
+        write_stream_head(out)?;
         // A long retry keeps a browser that reconnects after the test from repeating it.
         out.write_all(b"retry: 60000\n\n")?;
         for tick in 0..PROBE_TICKS {
@@ -212,6 +196,20 @@ pub fn probe(out: &mut impl Write, clock: &impl Clock) {
 
 const PROBE_TICKS: u32 = 5;
 const PROBE_SPACING: Duration = Duration::from_millis(400);
+
+/// The head of an event stream. `X-Accel-Buffering` asks an nginx proxy in front of Apache
+/// (common on cPanel hosts) to pass each event on at once.
+fn write_stream_head(out: &mut impl Write) -> io::Result<()> {
+    write_head(
+        out,
+        200,
+        &[
+            ("Content-Type", "text/event-stream".to_string()),
+            ("Cache-Control", "no-store".to_string()),
+            ("X-Accel-Buffering", "no".to_string()),
+        ],
+    )
+}
 
 fn is_disconnect(error: &io::Error) -> bool {
     matches!(

@@ -170,14 +170,7 @@ impl Store {
             .create(&limits_dir)
             .map_err(|error| self.data_dir_error(&error))?;
         let path = limits_dir.join(format!("join-{hash:016x}"));
-        let counter = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(path)
-            .map_err(|error| self.data_dir_error(&error))?;
+        let counter = open_or_create(&path).map_err(|error| self.data_dir_error(&error))?;
         // This lock is separate from every room lock and held for one read and one write.
         wait_for_lock(&counter, Instant::now() + LOCK_TIMEOUT)?;
         let admitted = count_in_window(
@@ -259,13 +252,7 @@ impl Store {
             .recursive(true)
             .mode(0o700)
             .create(dir)?;
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(dir.join(LOCK_FILE))
+        open_or_create(&dir.join(LOCK_FILE))
     }
 
     /// Removes abandoned rooms (every peer gone without a word) once a minute at most,
@@ -278,13 +265,7 @@ impl Store {
                 return;
             }
         }
-        let touched = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&stamp)
-            .and_then(|file| file.set_modified(SystemTime::now()));
+        let touched = open_or_create(&stamp).and_then(|file| file.set_modified(SystemTime::now()));
         if touched.is_err() {
             return;
         }
@@ -562,13 +543,7 @@ impl Room<'_> {
     /// Counts a post by `from`, refusing it when the peer posts faster than allowed. The
     /// counter lives beside the inbox and goes with the peer.
     fn count_post(&self, from: &PeerId, now: u64) -> Result<()> {
-        let counter = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(self.rate_path(from.as_str()))?;
+        let counter = open_or_create(&self.rate_path(from.as_str()))?;
         let limit = self.store.max_posts_per_second * POST_WINDOW_SECONDS;
         let admitted = count_in_window(&counter, now, POST_WINDOW_SECONDS, limit)?;
         admitted.map_err(|retry_after_seconds| Error::TooManyRequests {
@@ -998,6 +973,17 @@ fn is_same_file(file: &File, path: &Path) -> bool {
         (Ok(identity), Ok(metadata)) => identity == (metadata.dev(), metadata.ino()),
         _ => false,
     }
+}
+
+/// Opens a small state file (a lock or a counter) for reading and writing, creating it empty.
+fn open_or_create(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
