@@ -21,6 +21,12 @@ use crate::store::{InboxTail, Record, Store, TailPoll};
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
 /// Comment lines keep proxies and Apache's `TimeOut` from closing a quiet response.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// A comment that opens every stream. mod_deflate holds back the first bytes of a response
+/// until it has enough to decide whether to compress (`no-gzip` is checked only then), and
+/// some proxies wait for a first block before passing anything on; 2 KiB gets the opening
+/// events through all of them at once. Comments are ignored by EventSource.
+const PADDING_BYTES: usize = 2048;
+
 /// A polling client (hold 0) reconnects at least this far apart.
 const MIN_POLLING_RETRY_MS: u32 = 1000;
 
@@ -129,6 +135,7 @@ impl Stream {
             self.hold.as_secs(),
             clock.unix_millis()
         );
+        write_padding(out)?;
         out.write_all(format!("retry: {}\n", self.retry_ms).as_bytes())?;
         out.write_all(named_event("hello", &hello).as_bytes())?;
         for record in &self.pending {
@@ -174,6 +181,7 @@ impl Stream {
 pub fn probe(out: &mut impl Write, clock: &impl Clock) {
     let written = (|| -> io::Result<()> {
         write_stream_head(out)?;
+        write_padding(out)?;
         // A long retry keeps a browser that reconnects after the test from repeating it.
         out.write_all(b"retry: 60000\n\n")?;
         for tick in 0..PROBE_TICKS {
@@ -209,6 +217,13 @@ fn write_stream_head(out: &mut impl Write) -> io::Result<()> {
             ("X-Accel-Buffering", "no".to_string()),
         ],
     )
+}
+
+fn write_padding(out: &mut impl Write) -> io::Result<()> {
+    let mut line = [b' '; PADDING_BYTES];
+    line[0] = b':';
+    line[PADDING_BYTES - 1] = b'\n';
+    out.write_all(&line)
 }
 
 fn is_disconnect(error: &io::Error) -> bool {
@@ -310,6 +325,8 @@ mod tests {
         stream.run(&mut out, &clock);
         let text = String::from_utf8(out).unwrap();
         let body = text.split_once("\r\n\r\n").unwrap().1;
+        let (padding, body) = body.split_once('\n').unwrap();
+        assert!(padding.starts_with(':') && padding.len() == PADDING_BYTES - 1);
         assert!(
             body.starts_with("retry: 500\nevent: hello\ndata: {\"hold\":25,"),
             "{body}"

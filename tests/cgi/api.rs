@@ -196,10 +196,14 @@ fn a_stream_starts_with_retry_and_hello_and_ends_with_bye() {
     assert_eq!(answer.header("Content-Type"), Some("text/event-stream"));
     assert_eq!(answer.header("X-Accel-Buffering"), Some("no"));
     assert_eq!(answer.header("Cache-Control"), Some("no-store"));
+    let (padding, rest) = answer.body.split_once('\n').unwrap();
     assert!(
-        answer.body.starts_with("retry: 1000\n"),
-        "polling retries at 1 s: {:?}",
-        answer.body
+        padding.starts_with(':') && padding.len() >= 1024,
+        "a long comment opens the stream, so compressing proxies let the first events through"
+    );
+    assert!(
+        rest.starts_with("retry: 1000\n"),
+        "polling retries at 1 s: {rest:?}"
     );
     let names: Vec<_> = parse_events(&answer.body)
         .into_iter()

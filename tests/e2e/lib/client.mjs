@@ -1,0 +1,92 @@
+// The browser client's page as a user sees it, through the stable hooks documented at the top
+// of www/app.js (body data attributes, #tiles > figure.tile, #chat-*, #status). Only this file
+// knows those names, so a change of the page touches one place.
+
+import { connectedCount, openPeer, trafficLog, waitForConnected, waitForPlayingVideos } from './browser.mjs';
+
+export const REMOTE_TILE = '#tiles > figure.tile:not([data-self="true"])';
+export const REMOTE_VIDEO = `${REMOTE_TILE} video`;
+
+/** Opens the room's page in a new browser context and waits until the client has joined. */
+export async function joinCall(browser, server, room, options = {}) {
+  const url = `${server.url}?room=${encodeURIComponent(room)}`;
+  const peer = await openPeer(browser, url, options);
+  await waitForBody(peer, () => document.body.dataset.peer !== '' && document.body.dataset.peer !== undefined, 20_000, 'a peer id');
+  return peer;
+}
+
+/** Waits until `predicate` (run in the page) is true; the error shows the page's state and log. */
+export async function waitForBody(peer, predicate, timeoutMs, what, argument = undefined) {
+  try {
+    await peer.page.waitForFunction(predicate, argument, { timeout: Math.max(1, timeoutMs), polling: 200 });
+  } catch (error) {
+    const state = await describePage(peer).catch(() => 'unavailable');
+    throw new Error(`${peer.name}: no ${what} within ${timeoutMs} ms; page: ${state}\n${peer.logs.slice(-30).join('\n')}`, { cause: error });
+  }
+}
+
+export async function describePage(peer) {
+  return peer.page.evaluate((selector) => JSON.stringify({
+    state: document.body.dataset.state,
+    peer: document.body.dataset.peer,
+    peers: document.body.dataset.peers,
+    tiles: [...document.querySelectorAll(selector)].map((tile) => `${tile.dataset.peer}:${tile.dataset.state}`),
+    status: document.querySelector('#status')?.dataset.kind,
+    statusText: document.querySelector('#status-text')?.textContent,
+    debug: (() => {
+      try {
+        const info = window.webrtcCgi;
+        return { peers: Object.fromEntries(info.peers), transport: info.transport, streams: info.streams };
+      } catch (error) {
+        return String(error);
+      }
+    })(),
+  }), REMOTE_TILE);
+}
+
+export async function peerId(peer) {
+  return peer.page.evaluate(() => document.body.dataset.peer);
+}
+
+/** The remote tiles as {peer, state}. */
+export async function remoteTiles(peer) {
+  return peer.page.$$eval(REMOTE_TILE, (tiles) => tiles.map((tile) => ({ peer: tile.dataset.peer, state: tile.dataset.state })));
+}
+
+/**
+ * Waits until the page shows exactly the peers `expectedIds` as connected tiles, its browser
+ * holds that many connected RTCPeerConnections, and every remote video plays.
+ */
+export async function waitForCallWith(peer, expectedIds, timeoutMs = 40_000) {
+  const wanted = [...expectedIds].sort();
+  try {
+    await peer.page.waitForFunction(({ selector, ids }) => {
+      const tiles = [...document.querySelectorAll(selector)];
+      const shown = tiles.map((tile) => tile.dataset.peer).sort();
+      return JSON.stringify(shown) === JSON.stringify(ids)
+        && tiles.every((tile) => tile.dataset.state === 'connected');
+    }, { selector: REMOTE_TILE, ids: wanted }, { timeout: timeoutMs, polling: 250 });
+  } catch (error) {
+    const state = await describePage(peer).catch(() => 'unavailable');
+    throw new Error(`${peer.name}: expected connected tiles for ${wanted.join(', ')}; page: ${state}\n${peer.logs.slice(-30).join('\n')}\nsignaling of ${peer.name}:\n${await trafficLog(peer)}`, { cause: error });
+  }
+  await waitForConnected(peer, wanted.length, 10_000);
+  await waitForPlayingVideos(peer, REMOTE_VIDEO, wanted.length);
+}
+
+export { connectedCount };
+
+/**
+ * Waits until every peer shows all the others as connected tiles with playing video. On a
+ * failure the error carries every peer's signaling traffic, to tell where a message went.
+ */
+export async function waitForMesh(peers, timeoutMs = 40_000) {
+  const ids = await Promise.all(peers.map((peer) => peerId(peer)));
+  const results = await Promise.allSettled(peers.map((peer, index) =>
+    waitForCallWith(peer, ids.filter((_, other) => other !== index), timeoutMs)));
+  const failures = results.filter((result) => result.status === 'rejected');
+  if (failures.length === 0) return ids;
+  const traffic = await Promise.all(peers.map(async (peer, index) =>
+    `--- ${peer.name} (${ids[index]}):\n${await trafficLog(peer)}`));
+  throw new Error(`${failures.map((failure) => failure.reason.message.split('\nsignaling of')[0]).join('\n')}\n${traffic.join('\n')}`);
+}

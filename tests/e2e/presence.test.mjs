@@ -1,0 +1,150 @@
+// Who is in the room: a closed tab disappears from the others' screens, a peer that vanishes
+// without saying goodbye expires after the presence timeout, a reloaded page comes back into
+// the call, and a full room turns the extra peer away without disturbing the call.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { closePeers, connectedCount, launchBrowser, openPeer } from './lib/browser.mjs';
+import { describePage, joinCall, peerId, REMOTE_TILE, remoteTiles, waitForBody, waitForMesh } from './lib/client.mjs';
+import { roomName, startServer } from './lib/server.mjs';
+
+// The shortest presence timeout the executable accepts is hold_seconds + 5.
+const HOLD_SECONDS = 5;
+const PEER_TIMEOUT_SECONDS = 10;
+
+async function twoPeerCall(browser, server, prefix) {
+  const room = roomName(prefix);
+  const a = await joinCall(browser, server, room, { name: 'a' });
+  const b = await joinCall(browser, server, room, { name: 'b' });
+  const [aId, bId] = await waitForMesh([a, b]);
+  return { room, a, b, aId, bId };
+}
+
+/** Waits until `peer` shows no remote tile any more; returns how long that took. */
+async function waitForEmptyRoom(peer, timeoutMs) {
+  const started = Date.now();
+  await waitForBody(peer, (selector) => document.querySelectorAll(selector).length === 0,
+    timeoutMs, 'removal of the departed peer\'s tile', REMOTE_TILE);
+  return Date.now() - started;
+}
+
+describe('presence', () => {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer({
+      name: 'presence',
+      settings: { hold_seconds: HOLD_SECONDS, peer_timeout_seconds: PEER_TIMEOUT_SECONDS },
+    });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    server?.stop();
+  });
+
+  test('a closed tab disappears from the other peer within the presence timeout', { timeout: 90_000 }, async () => {
+    const { a, b, bId } = await twoPeerCall(browser, server, 'close');
+    try {
+      await b.page.close({ runBeforeUnload: true });
+      const took = await waitForEmptyRoom(a, PEER_TIMEOUT_SECONDS * 1000);
+      await waitForBody(a, (id) => (window.__e2eTraffic || [])
+        .some((entry) => entry.kind === 'received' && entry.type === 'leave' && entry.from === id),
+      PEER_TIMEOUT_SECONDS * 1000, 'leave event from the server', bId);
+      assert.ok(took <= PEER_TIMEOUT_SECONDS * 1000, `removal took ${took} ms`);
+      await waitForBody(a, () => !document.querySelector('#waiting').hidden, 5000, 'waiting panel');
+      assert.equal(await connectedCount(a), 0, 'the connection to the closed tab is closed');
+    } finally {
+      await closePeers([a, b]);
+    }
+  });
+
+  test('a peer that vanishes without leaving expires after the presence timeout', { timeout: 90_000 }, async () => {
+    const { a, b, bId } = await twoPeerCall(browser, server, 'vanish');
+    try {
+      // As if the browser crashed or the network went away: no leave request reaches the server.
+      await b.page.evaluate(() => {
+        navigator.sendBeacon = () => true;
+      });
+      await b.context.route(/mode=leave/, (route) => route.abort());
+      const closedAt = Date.now();
+      await b.context.close();
+      // The last event stream of b is held up to HOLD_SECONDS, then nothing is heard of b.
+      const limit = (PEER_TIMEOUT_SECONDS + HOLD_SECONDS + 5) * 1000;
+      await waitForEmptyRoom(a, limit);
+      await waitForBody(a, (id) => (window.__e2eTraffic || [])
+        .some((entry) => entry.kind === 'received' && entry.type === 'leave' && entry.from === id),
+      limit - (Date.now() - closedAt), 'leave event from the server', bId);
+      const took = Date.now() - closedAt;
+      assert.ok(took <= limit, `expiry took ${took} ms`);
+    } finally {
+      await closePeers([a, b]);
+    }
+  });
+
+  test('a reloaded page comes back into the call', { timeout: 90_000 }, async () => {
+    const { a, b, aId, bId } = await twoPeerCall(browser, server, 'reload');
+    try {
+      await b.page.reload();
+      await waitForBody(b, () => Boolean(document.body.dataset.peer), 20_000, 'a peer id after the reload');
+      const newBId = await peerId(b);
+      assert.notEqual(newBId, '', 'the reloaded page joined again');
+      assert.deepEqual(await waitForMesh([a, b]), [aId, newBId]);
+      const tiles = await remoteTiles(a);
+      assert.equal(tiles.length, 1, `one tile for b, not a stale one too: ${JSON.stringify(tiles)} (old id ${bId})`);
+    } finally {
+      await closePeers([a, b]);
+    }
+  });
+});
+
+describe('a full room', () => {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer({ name: 'room-full', settings: { max_peers: 2 } });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    server?.stop();
+  });
+
+  test('turns the extra peer away with a clear message and leaves the call alone', { timeout: 90_000 }, async () => {
+    const room = roomName('full');
+    const peers = [];
+    try {
+      const a = await joinCall(browser, server, room, { name: 'a' });
+      peers.push(a);
+      const b = await joinCall(browser, server, room, { name: 'b' });
+      peers.push(b);
+      const [aId, bId] = await waitForMesh([a, b]);
+
+      const c = await openPeer(browser, `${server.url}?room=${room}`, { name: 'c' });
+      peers.push(c);
+      await waitForBody(c, () => document.body.dataset.state === 'full', 20_000, 'room-full state');
+      const status = await c.page.evaluate(() => ({
+        kind: document.querySelector('#status')?.dataset.kind,
+        visible: !document.querySelector('#status')?.hidden,
+        text: document.querySelector('#status-text')?.textContent ?? '',
+      }));
+      assert.equal(status.kind, 'full');
+      assert.ok(status.visible, 'the message is shown');
+      assert.match(status.text, /full/i, `the message says the room is full: "${status.text}"`);
+      assert.ok(await c.page.locator('#status-text').isVisible(), 'the message is visible on screen');
+      assert.equal(await connectedCount(c), 0);
+      assert.equal((await remoteTiles(c)).length, 0, 'the extra peer sees nobody');
+
+      // The call goes on undisturbed: same peers, still connected, a few seconds later.
+      await a.page.waitForTimeout(3000);
+      for (const [peer, other] of [[a, bId], [b, aId]]) {
+        const tiles = await remoteTiles(peer);
+        assert.deepEqual(tiles, [{ peer: other, state: 'connected' }], await describePage(peer));
+        assert.equal(await connectedCount(peer), 1);
+      }
+    } finally {
+      await closePeers(peers);
+    }
+  });
+});

@@ -1,0 +1,57 @@
+// The event stream is cut in the middle of a call (its CGI process killed, or Apache restarted
+// as a host does): the client reconnects, and nothing sent meanwhile is lost, which shows as a
+// new peer, whose offers and answers cross the gap, still connecting with everybody.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { closePeers, launchBrowser } from './lib/browser.mjs';
+import { joinCall, waitForMesh } from './lib/client.mjs';
+import { roomName, startServer } from './lib/server.mjs';
+
+async function streamCount(peer) {
+  return peer.page.evaluate(() => window.webrtcCgi.streams.length);
+}
+
+describe('a cut event stream', () => {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer({ name: 'reconnect' });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    server?.stop();
+  });
+
+  for (const cut of ['kill', 'restart']) {
+    const what = cut === 'kill' ? 'the stream\'s CGI process is killed' : 'Apache is restarted';
+    test(`${what}: the client reconnects and a peer joining during the gap connects`, { timeout: 120_000 }, async () => {
+      const room = roomName(cut);
+      const peers = [];
+      try {
+        const a = await joinCall(browser, server, room, { name: 'a' });
+        peers.push(a);
+        const b = await joinCall(browser, server, room, { name: 'b' });
+        peers.push(b);
+        const [aId] = await waitForMesh([a, b]);
+        const streamsBefore = await streamCount(a);
+
+        if (cut === 'kill') {
+          assert.ok(server.killEventStreams(aId) >= 1, 'a held event stream of a was running');
+        } else {
+          server.signal('restart');
+        }
+        // Join at once, so that c's join and its negotiation reach a while a has no stream.
+        const c = await joinCall(browser, server, room, { name: 'c' });
+        peers.push(c);
+        await waitForMesh([a, b, c], 60_000);
+        assert.ok(await streamCount(a) > streamsBefore, 'a opened a new event stream');
+        assert.equal(await a.page.evaluate(() => document.body.dataset.state), 'live');
+      } finally {
+        await closePeers(peers);
+      }
+    });
+  }
+});
