@@ -85,6 +85,28 @@ describe('calls through Apache', () => {
       }
     });
 
+    test('screenshots of the call on a desktop and a phone', { timeout: 60_000 }, async () => {
+      const [a, b] = peers;
+      fs.mkdirSync(screenshots, { recursive: true });
+      assert.equal(await a.page.locator(REMOTE_TILE).count(), 2);
+      // A friendly line in the chat, so the picture shows what the chat is for.
+      const greeting = 'Morning both! Can you see my screen share later?';
+      await b.page.waitForFunction(() => !document.querySelector('#chat-send').disabled, undefined, { timeout: 20_000 });
+      await b.page.fill('#chat-input', greeting);
+      await b.page.click('#chat-send');
+      await a.page.waitForFunction(
+        (expected) => [...document.querySelectorAll('#chat-log li.message .text')].some((node) => node.textContent === expected),
+        greeting,
+        { timeout: 15_000 },
+      );
+      await a.page.screenshot({ path: path.join(screenshots, 'call.png') });
+      await a.page.setViewportSize(PHONE);
+      // On a phone the chat panel covers the call; show the call, as a phone user first sees it.
+      if (await a.page.locator('#chat-close').isVisible()) await a.page.click('#chat-close');
+      await a.page.waitForTimeout(800);
+      await a.page.screenshot({ path: path.join(screenshots, 'call-phone.png') });
+      await a.page.setViewportSize(DESKTOP);
+    });
     test('a chat message appears at the others as text, never as markup', { timeout: 60_000 }, async () => {
       const [a, b, c] = peers;
       const text = `hello <img src=x onerror="window.__injected=1"> & <b>bold</b> ${Date.now()}`;
@@ -113,17 +135,5 @@ describe('calls through Apache', () => {
       assert.ok(own.includes(text), 'the sender sees its own message');
     });
 
-    test('screenshots of the call on a desktop and a phone', { timeout: 60_000 }, async () => {
-      const [a] = peers;
-      fs.mkdirSync(screenshots, { recursive: true });
-      assert.equal(await a.page.locator(REMOTE_TILE).count(), 2);
-      await a.page.screenshot({ path: path.join(screenshots, 'call.png') });
-      await a.page.setViewportSize(PHONE);
-      // On a phone the chat panel covers the call; show the call, as a phone user first sees it.
-      if (await a.page.locator('#chat-close').isVisible()) await a.page.click('#chat-close');
-      await a.page.waitForTimeout(800);
-      await a.page.screenshot({ path: path.join(screenshots, 'call-phone.png') });
-      await a.page.setViewportSize(DESKTOP);
-    });
   });
 });
