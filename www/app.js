@@ -23,7 +23,8 @@
 //   The chat panel is open by default at 900 px and wider; #chat-toggle opens it otherwise.
 // - window.webrtcCgi: read-only debugging info, fresh on every read:
 //   { peerId, peers: Map<id, {connectionState, iceConnectionState, signalingState,
-//     channelState, polite}>, transport, streams, media }.
+//     channelState, polite}>, transport, streams, polling, media }. `polling` is true once the
+//     client found the host buffering held responses and switched to hold=0.
 'use strict';
 
 import { createCall } from './call.js';

@@ -502,6 +502,7 @@ export function createCall(options) {
         peers: snapshot,
         transport: transport.state(),
         streams: transport.streams(),
+        polling: transport.polling(),
         media: flags(),
       };
     },
