@@ -15,7 +15,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileExt as _, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,6 +68,9 @@ pub struct Store {
 /// Posts are counted over windows this long, so a burst (an offer with its candidates) is
 /// not punished while a sustained flood is.
 const POST_WINDOW_SECONDS: u64 = 10;
+/// How stale a peer's saved presence may get before an SSE request renews it (at most a
+/// quarter of the presence timeout).
+const TOUCH_INTERVAL_SECONDS: u64 = 5;
 const JOIN_WINDOW_SECONDS: u64 = 60;
 
 /// One stored message, as read back from an inbox.
@@ -445,7 +448,7 @@ impl Room<'_> {
         for other in &others {
             // The newcomer makes the offers, so a peer that misses this event still meets
             // it; one full inbox must not undo a join that is already saved.
-            if let Err(error) = append_to_inbox(&self.inbox_path(other.as_str()), &event, None) {
+            if let Err(error) = append_to_inbox(&self.inbox_path(other.as_str()), &event) {
                 eprintln!("webrtc.cgi: announcing a join: {error}");
             }
         }
@@ -456,11 +459,16 @@ impl Room<'_> {
         })
     }
 
-    /// Records that the peer is present (it opened an SSE request).
+    /// Records that the peer is present (it opened an SSE request). The time is saved only
+    /// when it is a few seconds old: polling clients ask every second, and presence is
+    /// judged in tens of seconds, so rewriting peers.json each time would buy nothing.
     pub fn touch(&mut self, peer: &PeerId, now: u64) {
         if let Some(index) = self.peer_index(peer) {
-            self.state.peers[index].seen = now;
-            self.state_changed = true;
+            let interval = TOUCH_INTERVAL_SECONDS.min(self.store.peer_timeout_seconds / 4);
+            if now.saturating_sub(self.state.peers[index].seen) >= interval {
+                self.state.peers[index].seen = now;
+                self.state_changed = true;
+            }
         }
     }
 
@@ -509,7 +517,7 @@ impl Room<'_> {
         let limit = self.store.max_backlog_bytes;
         let mut inboxes = Vec::with_capacity(recipients.len());
         for recipient in &recipients {
-            let inbox = match OpenInbox::open(&self.inbox_path(recipient)) {
+            let inbox = match InboxEnd::open(&self.inbox_path(recipient)) {
                 Ok(inbox) => inbox,
                 // Only a crash between saving peers.json and creating an inbox leaves a listed
                 // peer without one; it counts as gone and expires with time.
@@ -598,7 +606,7 @@ impl Room<'_> {
             for inbox in &remaining {
                 // A failure to tell one peer must not stop the others from being told; that
                 // peer finds out when its connection to the one that left fails.
-                if let Err(error) = append_to_inbox(inbox, &event, None) {
+                if let Err(error) = append_to_inbox(inbox, &event) {
                     eprintln!("webrtc.cgi: telling a peer about a leave: {error}");
                 }
             }
@@ -614,7 +622,7 @@ impl Room<'_> {
         acknowledged: Option<u64>,
     ) -> Result<(Vec<Record>, InboxTail)> {
         let path = self.inbox_path(peer.as_str());
-        let mut inbox = match OpenInbox::open(&path) {
+        let mut inbox = match InboxContents::read(&path) {
             Ok(inbox) => inbox,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 return Err(Error::UnknownPeer(format!(
@@ -745,31 +753,70 @@ impl InboxTail {
     }
 }
 
-/// An inbox read whole, with its torn tail (if any) noted.
-struct OpenInbox {
+/// The end of an inbox, for appending: where the complete lines end and the last id, found
+/// by reading only the last few KiB, so a post costs the same however much is waiting.
+struct InboxEnd {
     file: File,
-    records: Vec<Record>,
     /// Length of the complete lines; anything after it is a torn write.
     valid_len: u64,
+    len: u64,
     /// The highest id ever stored here (markers included), 0 for none.
     last_id: u64,
-    len: u64,
 }
 
-impl OpenInbox {
-    fn open(path: &Path) -> io::Result<OpenInbox> {
-        let mut file = OpenOptions::new().read(true).write(true).open(path)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        let (records, consumed) = parse_records(&bytes);
-        let last_id = records.iter().map(|record| record.id).max().unwrap_or(0);
-        Ok(OpenInbox {
-            file,
-            records,
-            valid_len: consumed as u64,
-            last_id,
-            len: bytes.len() as u64,
-        })
+/// How much of an inbox's end is read first to find its last record; doubled (four times)
+/// until a whole record is in view.
+const END_WINDOW_BYTES: u64 = 4096;
+
+impl InboxEnd {
+    fn open(path: &Path) -> io::Result<InboxEnd> {
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let len = file.metadata()?.len();
+        let mut window = END_WINDOW_BYTES;
+        loop {
+            let start = len.saturating_sub(window);
+            let mut bytes = vec![0; (len - start) as usize];
+            file.read_exact_at(&mut bytes, start)?;
+            let complete = bytes
+                .iter()
+                .rposition(|&byte| byte == b'\n')
+                .map(|end| &bytes[..end]);
+            if let Some(complete) = complete {
+                let valid_len = start + complete.len() as u64 + 1;
+                // The window's first line may begin before the window; it is not trusted.
+                let skip = usize::from(start > 0);
+                let last = complete
+                    .split(|&byte| byte == b'\n')
+                    .skip(skip)
+                    .filter_map(parse_record)
+                    .last();
+                if let Some(record) = last {
+                    return Ok(InboxEnd {
+                        file,
+                        valid_len,
+                        len,
+                        last_id: record.id,
+                    });
+                }
+                if start == 0 {
+                    return Ok(InboxEnd {
+                        file,
+                        valid_len,
+                        len,
+                        last_id: 0,
+                    });
+                }
+            } else if start == 0 {
+                // No complete line at all: empty, or one torn line.
+                return Ok(InboxEnd {
+                    file,
+                    valid_len: 0,
+                    len,
+                    last_id: 0,
+                });
+            }
+            window *= 4;
+        }
     }
 
     fn append(&mut self, payload: &str) -> Result<u64> {
@@ -791,19 +838,45 @@ impl OpenInbox {
         self.last_id = id;
         Ok(id)
     }
+}
+
+/// An inbox read whole, for its owner's event stream.
+struct InboxContents {
+    file: File,
+    records: Vec<Record>,
+    /// Length of the complete lines; anything after it is a torn write.
+    valid_len: u64,
+    /// The highest id ever stored here (markers included), 0 for none.
+    last_id: u64,
+}
+
+impl InboxContents {
+    fn read(path: &Path) -> io::Result<InboxContents> {
+        let mut file = File::open(path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        let (records, consumed) = parse_records(&bytes);
+        let last_id = records.iter().map(|record| record.id).max().unwrap_or(0);
+        Ok(InboxContents {
+            file,
+            records,
+            valid_len: consumed as u64,
+            last_id,
+        })
+    }
 
     /// Rewrites the inbox without the records up to `acknowledged`, keeping the last id.
-    fn compact(self, path: &Path, acknowledged: u64) -> Result<OpenInbox> {
-        let mut text = String::new();
-        let kept: Vec<&Record> = self
+    fn compact(self, path: &Path, acknowledged: u64) -> Result<InboxContents> {
+        let records: Vec<Record> = self
             .records
-            .iter()
+            .into_iter()
             .filter(|record| record.id > acknowledged && !record.payload.is_empty())
             .collect();
-        if kept.is_empty() {
+        let mut text = String::new();
+        if records.is_empty() {
             text.push_str(&encode_record(self.last_id, ""));
         }
-        for record in kept {
+        for record in &records {
             text.push_str(&encode_record(record.id, &record.payload));
         }
         let mut temp_name = path.as_os_str().to_owned();
@@ -814,20 +887,19 @@ impl OpenInbox {
             let _ = fs::remove_file(&temp);
             return Err(Error::from_storage(error));
         }
-        OpenInbox::open(path).map_err(Error::from_storage)
+        // Opened after the rename under the room's lock, so this is the file just written.
+        let file = File::open(path).map_err(Error::from_storage)?;
+        Ok(InboxContents {
+            file,
+            records,
+            valid_len: text.len() as u64,
+            last_id: self.last_id,
+        })
     }
 }
 
-fn append_to_inbox(path: &Path, payload: &str, limit: Option<u64>) -> Result<()> {
-    let mut inbox = OpenInbox::open(path)?;
-    if let Some(limit) = limit {
-        if inbox.valid_len + record_len(payload) > limit {
-            return Err(Error::TooManyRequests {
-                message: "backlog full".to_string(),
-                retry_after_seconds: 2,
-            });
-        }
-    }
+fn append_to_inbox(path: &Path, payload: &str) -> Result<()> {
+    let mut inbox = InboxEnd::open(path)?;
     inbox.append(payload).map(|_| ())
 }
 
@@ -868,16 +940,27 @@ fn server_event(peer: &str, kind: &str) -> String {
     format!("{{\"from\":\"{peer}\",\"type\":\"{kind}\"}}")
 }
 
-/// FNV-1a, 64 bits: enough to tell a damaged line from a whole one.
+/// FNV-1a, 64 bits, over `id TAB payload`: enough to tell a damaged line from a whole one.
 fn checksum(id: u64, payload: &str) -> u64 {
+    // The id's decimal digits, without allocating: this runs for every record read.
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = id;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in id
-        .to_string()
-        .bytes()
-        .chain(std::iter::once(b'\t'))
-        .chain(payload.bytes())
+    for byte in digits[start..]
+        .iter()
+        .chain(b"\t")
+        .chain(payload.as_bytes())
     {
-        hash ^= u64::from(byte);
+        hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash
@@ -1038,6 +1121,39 @@ mod tests {
         let torn = encode_record(2, "{\"x\":2}");
         let text = whole.clone() + &torn[..torn.len() - 3];
         check_parse(&text, &[1], whole.len());
+    }
+
+    fn check_end(text: &str, expected_valid_len: usize, expected_last_id: u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox");
+        fs::write(&path, text).unwrap();
+        let end = InboxEnd::open(&path).unwrap();
+        assert_eq!(end.valid_len, expected_valid_len as u64);
+        assert_eq!(end.last_id, expected_last_id);
+        assert_eq!(end.len, text.len() as u64);
+    }
+
+    #[test]
+    fn the_end_of_an_inbox_is_found_from_its_last_lines() {
+        check_end("", 0, 0);
+        let small = encode_record(1, "{}") + &encode_record(2, "{\"a\":1}");
+        check_end(&small, small.len(), 2);
+        // A torn tail is not part of the valid length, and does not count as the last id.
+        let torn = small.clone() + "3\tdeadbeef";
+        check_end(&torn, small.len(), 2);
+        check_end("3\tdeadbeef", 0, 0);
+        // A last record far larger than the first window read.
+        let huge = small.clone() + &encode_record(9, &format!("\"{}\"", "x".repeat(40_000)));
+        check_end(&huge, huge.len(), 9);
+        // A damaged last line: the id before it is the last one that counts.
+        let damaged = small.clone() + &encode_record(3, "{}").replace("{}", "{]");
+        check_end(&damaged, damaged.len(), 2);
+        // Many small records: only the end is read, and the first line of the window, which
+        // may start before it, is not trusted.
+        let many: String = (1..=500)
+            .map(|id| encode_record(id, "{\"n\":12345}"))
+            .collect();
+        check_end(&many, many.len(), 500);
     }
 
     #[test]

@@ -666,8 +666,8 @@ fn a_request_stopped_while_holding_the_lock_costs_the_room_a_503_and_no_more() {
     let bob = site.join("r");
     let carol = site.join("r");
     let lock = site.data_dir().join("rooms/r/lock");
-    // A large inbox keeps each post to Bob inside the lock for longer, so that a stop at a
-    // random moment lands there often.
+    // Messages already waiting for Bob, which must all still arrive once the stuck request
+    // is gone.
     let mut answered = Vec::new();
     for n in 0..40 {
         let data = json!({"n": n, "pad": "z".repeat(8000)});
@@ -697,17 +697,23 @@ fn a_request_stopped_while_holding_the_lock_costs_the_room_a_503_and_no_more() {
         thread::sleep(Duration::from_micros(rng.gen_range(0..2500)));
         signal(&child, "STOP");
         let deadline = Instant::now() + Duration::from_secs(2);
+        let mut exited = false;
         while !is_stopped(&child) && Instant::now() < deadline {
+            // A post that finished before the stop arrived has been reaped here; its pid may
+            // no longer be signalled.
             if child.try_wait().unwrap().is_some() {
+                exited = true;
                 break;
             }
             thread::sleep(Duration::from_micros(200));
         }
-        if is_stopped(&child) && lock_is_held(&lock) {
+        if !exited && is_stopped(&child) && lock_is_held(&lock) {
             caught = Some((n, child));
             break;
         }
-        signal(&child, "CONT");
+        if !exited {
+            signal(&child, "CONT");
+        }
         let output = child.wait_with_output().unwrap();
         assert_eq!(
             whole_answer(&output.stdout).map(|(status, _)| status),
