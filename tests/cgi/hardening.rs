@@ -63,22 +63,6 @@ fn wrapped_command(
     command
 }
 
-/// Runs a command to its end and returns what it wrote to stdout, whole.
-fn run_raw(command: &mut Command, body: &[u8]) -> Vec<u8> {
-    let mut child = command.spawn().expect("the executable runs");
-    let mut stdin = child.stdin.take().unwrap();
-    // A broken pipe is fine: the executable may answer without reading the body.
-    let _ = stdin.write_all(body);
-    drop(stdin);
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "the executable failed: {:?}, stderr {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
 
 /// The header block of a raw answer, up to the first blank line.
 fn header_block(output: &[u8]) -> String {

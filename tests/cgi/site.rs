@@ -119,19 +119,7 @@ impl Site {
     }
 
     pub fn run(&self, command: &mut Command, body: &[u8]) -> Answer {
-        let mut child = command.spawn().expect("the executable runs");
-        let mut stdin = child.stdin.take().unwrap();
-        // A broken pipe is fine: the executable may answer without reading the body.
-        let _ = stdin.write_all(body);
-        drop(stdin);
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "the executable failed: {:?}, stderr {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        parse_answer(&output.stdout)
+        parse_answer(&run_raw(command, body))
     }
 
     pub fn request(&self, method: &str, query: &str, body: &[u8]) -> Answer {
@@ -217,6 +205,23 @@ impl Site {
         }
         found
     }
+}
+
+/// Runs a command to its end and returns what it wrote to stdout, whole.
+pub fn run_raw(command: &mut Command, body: &[u8]) -> Vec<u8> {
+    let mut child = command.spawn().expect("the executable runs");
+    let mut stdin = child.stdin.take().unwrap();
+    // A broken pipe is fine: the executable may answer without reading the body.
+    let _ = stdin.write_all(body);
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "the executable failed: {:?}, stderr {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
 }
 
 pub fn parse_answer(output: &[u8]) -> Answer {
