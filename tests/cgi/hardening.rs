@@ -63,7 +63,6 @@ fn wrapped_command(
     command
 }
 
-
 /// The header block of a raw answer, up to the first blank line.
 fn header_block(output: &[u8]) -> String {
     let text = String::from_utf8_lossy(output);
