@@ -161,13 +161,14 @@ fn executable_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Reads exactly CONTENT_LENGTH bytes of a POST body. The length is checked against the limit
-/// before anything is read; reading to the end instead could hang, as some servers keep the
-/// pipe open.
+/// How much of an oversized body is read (and dropped) so that its 413 reaches the client.
+const DRAIN_LIMIT_BYTES: u64 = 8 << 20;
+
+/// Reads exactly CONTENT_LENGTH bytes of body, whatever the method: a body left unread can
+/// make the connection end in a reset that hides the answer. The length is checked against
+/// the limit before anything is read; reading to the end instead could hang, as some servers
+/// keep the pipe open.
 fn read_body(env: &HashMap<String, String>, max_body_bytes: u64) -> Result<Vec<u8>> {
-    if env.get("REQUEST_METHOD").map(String::as_str) != Some("POST") {
-        return Ok(Vec::new());
-    }
     let Some(length) = env.get("CONTENT_LENGTH").filter(|text| !text.is_empty()) else {
         return Ok(Vec::new());
     };
@@ -180,6 +181,13 @@ fn read_body(env: &HashMap<String, String>, max_body_bytes: u64) -> Result<Vec<u
         .parse()
         .map_err(|_| Error::BadRequest("Content-Length is out of range".to_string()))?;
     if length > max_body_bytes {
+        // A body that is not read makes the connection end in a reset, and the browser then
+        // sees a network error instead of this answer; a moderately large one is read and
+        // dropped first. Larger ones are refused unread (Apache's LimitRequestBody usually
+        // stops them before they get here).
+        if length <= DRAIN_LIMIT_BYTES {
+            let _ = io::copy(&mut io::stdin().lock().take(length), &mut io::sink());
+        }
         return Err(Error::TooLarge(format!(
             "the body is {length} bytes; the limit is {max_body_bytes}"
         )));

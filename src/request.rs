@@ -304,8 +304,8 @@ fn parse_message(body: &[u8]) -> Result<OutgoingMessage> {
 }
 
 impl Request {
-    /// Builds the typed request from the CGI variables and the body (already read, and
-    /// empty for anything but POST).
+    /// Builds the typed request from the CGI variables and the body (already read; only
+    /// post mode looks at it).
     pub fn parse(env: &HashMap<String, String>, body: &[u8]) -> Result<Request> {
         let variable = |name: &str| env.get(name).map(String::as_str).unwrap_or("");
         let method = variable("REQUEST_METHOD");
