@@ -230,6 +230,7 @@ impl Store {
                             "the room could not be opened; try again".to_string(),
                         ));
                     }
+                    thread::sleep(Duration::from_millis(1));
                     continue;
                 }
                 Err(error) => return Err(self.data_dir_error(&error)),
