@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -31,8 +31,7 @@ const OTHER_USER_ID: &str = "65534";
 /// with EFBIG (which the executable must handle) instead of killing the process.
 const FILE_SIZE_LIMIT: &[&str] = &["sh", "-c", "trap '' XFSZ; ulimit -f 1; exec \"$0\""];
 
-/// A CGI command like `Site::command`, but starting `wrapper... executable`, so that the
-/// wrapper can change the process (a file size limit, another user) before it execs.
+/// A CGI command started through `wrapper`, with a Content-Length for a POST.
 fn wrapped_command(
     site: &Site,
     wrapper: &[&str],
@@ -41,26 +40,13 @@ fn wrapped_command(
     query: &str,
     length: usize,
 ) -> Command {
-    let mut command = Command::new(wrapper[0]);
-    command
-        .args(&wrapper[1..])
-        .arg(executable)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("WEBRTC_CGI_CONFIG", site.dir.path().join("webrtc.json"))
-        .env("GATEWAY_INTERFACE", "CGI/1.1")
-        .env("SERVER_PROTOCOL", "HTTP/1.1")
-        .env("REQUEST_METHOD", method)
-        .env("QUERY_STRING", query)
-        .env("SCRIPT_NAME", "/cgi-bin/webrtc.cgi")
-        .env("REMOTE_ADDR", "127.0.0.1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if method == "POST" {
-        command.env("CONTENT_LENGTH", length.to_string());
-    }
-    command
+    let length = length.to_string();
+    let headers: &[(&str, &str)] = if method == "POST" {
+        &[("CONTENT_LENGTH", length.as_str())]
+    } else {
+        &[]
+    };
+    site.command_via(wrapper, executable, method, query, headers)
 }
 
 /// The header block of a raw answer, up to the first blank line.

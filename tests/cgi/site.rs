@@ -99,9 +99,30 @@ impl Site {
     }
 
     pub fn command(&self, method: &str, query: &str, headers: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(EXECUTABLE);
+        self.command_via(&[], EXECUTABLE, method, query, headers)
+    }
+
+    /// A CGI command like `command`, but started as `wrapper... executable`, so that the
+    /// wrapper can change the process (a file size limit, another user) before it execs.
+    pub fn command_via(
+        &self,
+        wrapper: &[&str],
+        executable: &str,
+        method: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+    ) -> Command {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(executable);
+                command
+            }
+            None => Command::new(executable),
+        };
         command
             .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .env("WEBRTC_CGI_CONFIG", self.dir.path().join("webrtc.json"))
             .env("GATEWAY_INTERFACE", "CGI/1.1")
             .env("SERVER_PROTOCOL", "HTTP/1.1")
