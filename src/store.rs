@@ -161,11 +161,7 @@ impl Store {
     /// Counts a join from this address, refusing it when the address made too many in the
     /// last minute. The address is kept only as a hash, in a file that the sweep removes.
     pub fn admit_join(&self, address: &str, now: u64) -> Result<()> {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in address.bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
+        let hash = fnv1a(address.as_bytes());
         let limits_dir = self.data_dir.join("limits");
         fs::DirBuilder::new()
             .recursive(true)
@@ -239,14 +235,7 @@ impl Store {
             // Whoever deletes an empty room unlinks its lock while holding it; if that
             // happened while this request waited, the lock it now holds guards nothing.
             if is_same_file(&lock, &dir.join(LOCK_FILE)) {
-                let state = read_state(&dir)?;
-                return Ok(Room {
-                    store: self,
-                    dir,
-                    state,
-                    state_changed: false,
-                    _lock: lock,
-                });
+                return self.locked_room(dir, lock);
             }
         }
     }
@@ -264,8 +253,8 @@ impl Store {
     /// busy are left for the next sweep.
     pub fn sweep_if_due(&self, now: u64) {
         let stamp = self.data_dir.join("last-sweep");
-        if let Ok(modified) = fs::metadata(&stamp).and_then(|metadata| metadata.modified()) {
-            if now.saturating_sub(unix_seconds(modified)) < SWEEP_INTERVAL_SECONDS {
+        if let Some(age) = seconds_since_modified(fs::metadata(&stamp), now) {
+            if age < SWEEP_INTERVAL_SECONDS {
                 return;
             }
         }
@@ -287,11 +276,7 @@ impl Store {
             };
             // Every join, leave and presence update renames peers.json into the room's
             // folder, so the folder's mtime is the room's last sign of life.
-            let idle = entry
-                .metadata()
-                .and_then(|metadata| metadata.modified())
-                .map(|modified| now.saturating_sub(unix_seconds(modified)))
-                .unwrap_or(0);
+            let idle = seconds_since_modified(entry.metadata(), now).unwrap_or(0);
             if idle <= self.peer_timeout_seconds {
                 continue;
             }
@@ -328,11 +313,7 @@ impl Store {
             return;
         };
         for entry in entries.flatten().take(SWEEP_MAX_ROOMS) {
-            let idle = entry
-                .metadata()
-                .and_then(|metadata| metadata.modified())
-                .map(|modified| now.saturating_sub(unix_seconds(modified)))
-                .unwrap_or(0);
+            let idle = seconds_since_modified(entry.metadata(), now).unwrap_or(0);
             if idle > 2 * JOIN_WINDOW_SECONDS {
                 let _ = fs::remove_file(entry.path());
             }
@@ -349,6 +330,11 @@ impl Store {
         if !is_same_file(&lock, &dir.join(LOCK_FILE)) {
             return Err(Error::Busy("room deleted meanwhile".to_string()));
         }
+        self.locked_room(dir, lock)
+    }
+
+    /// The guard of a room whose lock `lock` holds and is still the room's own.
+    fn locked_room(&self, dir: PathBuf, lock: File) -> Result<Room<'_>> {
         let state = read_state(&dir)?;
         Ok(Room {
             store: self,
@@ -955,16 +941,19 @@ fn checksum(id: u64, payload: &str) -> u64 {
             break;
         }
     }
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in digits[start..]
-        .iter()
-        .chain(b"\t")
-        .chain(payload.as_bytes())
-    {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
+    fnv1a(
+        digits[start..]
+            .iter()
+            .chain(b"\t")
+            .chain(payload.as_bytes()),
+    )
+}
+
+/// FNV-1a, 64 bits: cheap, and good enough to spread addresses and catch damaged lines.
+fn fnv1a<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// One record a line: `id TAB checksum TAB payload LF`. The payload never holds a line
@@ -1092,6 +1081,12 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
         Err(error) => Err(error),
     }
+}
+
+/// How long ago (in seconds before `now`) a file or folder was last modified.
+fn seconds_since_modified(metadata: io::Result<fs::Metadata>, now: u64) -> Option<u64> {
+    let modified = metadata.and_then(|metadata| metadata.modified()).ok()?;
+    Some(now.saturating_sub(unix_seconds(modified)))
 }
 
 fn unix_seconds(time: SystemTime) -> u64 {
