@@ -4,7 +4,7 @@
 
 use crate::config::Settings;
 use crate::error::Error;
-use crate::page::{CONTENT_SECURITY_POLICY, VERSION};
+use crate::page::{asset_href, script_url, CONTENT_SECURITY_POLICY, SELF_CHECK_SCRIPT, VERSION};
 use crate::response::{html_escape, Response};
 use crate::store::Store;
 
@@ -163,7 +163,9 @@ pub fn page(
             html_escape(text)
         ));
     }
-    let script = html_escape(script_name);
+    let script = script_url(script_name);
+    let stylesheet = asset_href(&script, "check.css");
+    let module = asset_href(&script, SELF_CHECK_SCRIPT);
     let body = format!(
         r#"<!doctype html>
 <html lang="en">
@@ -172,7 +174,7 @@ pub fn page(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>webrtc-cgi self-check</title>
-<link rel="stylesheet" href="{script}?asset=check.css&amp;v={VERSION}">
+<link rel="stylesheet" href="{stylesheet}">
 </head>
 <body>
 <main>
@@ -182,7 +184,7 @@ pub fn page(
 </table>
 <p><a href="{script}">Start a new room</a></p>
 </main>
-<script type="module" src="{script}?asset=check.js&amp;v={VERSION}"></script>
+<script type="module" src="{module}"></script>
 </body>
 </html>
 "#

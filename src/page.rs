@@ -22,7 +22,7 @@ include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The self-check page's script, which the client page does not need.
-const SELF_CHECK_SCRIPT: &str = "check.js";
+pub const SELF_CHECK_SCRIPT: &str = "check.js";
 
 const PERMISSIONS_POLICY: &str = "camera=(self), microphone=(self), display-capture=(self)";
 
@@ -56,7 +56,7 @@ pub fn page(_room: &RoomName, script_name: &str) -> Response {
     for asset in ASSETS {
         linked = linked.replace(
             &format!("\"?asset={}\"", asset.name),
-            &format!("\"{script}?asset={}&amp;v={VERSION}\"", asset.name),
+            &format!("\"{}\"", asset_href(&script, asset.name)),
         );
     }
     // Without these, the browser finds each module only once the one importing it has
@@ -66,8 +66,8 @@ pub fn page(_room: &RoomName, script_name: &str) -> Response {
         .filter(|asset| asset.name.ends_with(".js") && asset.name != SELF_CHECK_SCRIPT)
         .map(|asset| {
             format!(
-                "<link rel=\"modulepreload\" href=\"{script}?asset={}&amp;v={VERSION}\">\n",
-                asset.name
+                "<link rel=\"modulepreload\" href=\"{}\">\n",
+                asset_href(&script, asset.name)
             )
         })
         .collect();
@@ -118,6 +118,12 @@ pub fn asset(
         .with("Cache-Control", cache_control))
 }
 
+/// The versioned URL of an asset, written for an HTML attribute. `script` comes from
+/// `script_url`.
+pub fn asset_href(script: &str, name: &str) -> String {
+    format!("{script}?asset={name}&amp;v={VERSION}")
+}
+
 /// Rewrites `'./name.js'` module specifiers into this executable's versioned asset URLs.
 fn link_modules(source: &str, script: &str) -> String {
     let mut linked = source.to_string();
@@ -132,7 +138,7 @@ fn link_modules(source: &str, script: &str) -> String {
 
 /// The executable's own URL path, as the browser must write it. A SCRIPT_NAME with unusual
 /// characters is percent-encoded; without one, the default file name is assumed.
-fn script_url(script_name: &str) -> String {
+pub fn script_url(script_name: &str) -> String {
     if script_name.is_empty() {
         return "./webrtc.cgi".to_string();
     }
