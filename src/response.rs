@@ -60,8 +60,13 @@ impl Response {
         error_headers(response, error)
     }
 
+    /// Writes the whole answer. The length is stated so that a client knows the answer is
+    /// complete when its last byte arrives, not only when the output ends (Apache passes the
+    /// length on whenever it does not compress the answer).
     pub fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
-        write_head(out, self.status, &self.headers)?;
+        let mut headers = self.headers.clone();
+        headers.push(("Content-Length", self.body.len().to_string()));
+        write_head(out, self.status, &headers)?;
         out.write_all(&self.body)?;
         out.flush()
     }

@@ -768,3 +768,64 @@ fn the_streaming_probe_spaces_its_events_in_time() {
     assert_eq!(times.len(), 5);
     assert!(times[4] - times[0] >= 1500, "ticks 400 ms apart: {times:?}");
 }
+
+/// Apache sleeps 10 ms before a connection's next request whenever the process it started
+/// still exists when the output ends (ARCHITECTURE.md, "Ending a request"). So the output of every mode,
+/// streams included, must end only after that process has exited.
+#[test]
+fn the_started_process_has_exited_when_the_output_ends() {
+    let site = Site::new();
+    let alice = site.join("exit");
+    let bob = site.join("exit");
+    let message = serde_json::to_vec(&json!({"to": bob.id, "type": "note"})).unwrap();
+    let alice_query = format!(
+        "mode=post&room=exit&peer={}&token={}",
+        alice.id, alice.token
+    );
+    let bob_query = format!(
+        "mode=sse&room=exit&peer={}&token={}&hold=0",
+        bob.id, bob.token
+    );
+    let length = message.len().to_string();
+    let post_headers = [
+        ("CONTENT_TYPE", "application/json"),
+        ("CONTENT_LENGTH", length.as_str()),
+    ];
+    let cases = [
+        ("GET", "room=exit", &b""[..], &[][..]),
+        ("GET", "asset=icon.svg", b"", &[]),
+        ("POST", "mode=join&room=exit", b"", &[]),
+        ("POST", &alice_query, &message, &post_headers),
+        ("GET", &bob_query, b"", &[]),
+        ("GET", "mode=nonsense", b"", &[]),
+    ];
+    for (method, query, body, headers) in cases {
+        for _ in 0..20 {
+            let mut child = site
+                .command(method, query, headers)
+                .spawn()
+                .expect("the executable runs");
+            let mut stdin = child.stdin.take().unwrap();
+            let _ = std::io::Write::write_all(&mut stdin, body);
+            drop(stdin);
+            let mut output = Vec::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_end(&mut output)
+                .unwrap();
+            let exited = child.try_wait().unwrap();
+            assert!(
+                exited.is_some(),
+                "{method} ?{query}: the output ended while the process still ran"
+            );
+            assert!(exited.unwrap().success());
+            assert!(
+                output.starts_with(b"Status: "),
+                "{method} ?{query}: {}",
+                String::from_utf8_lossy(&output)
+            );
+        }
+    }
+}
