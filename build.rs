@@ -1,6 +1,12 @@
 //! Embeds the browser client (`www/`) into the executable, so that `webrtc.cgi` alone is the
 //! whole install. Generates a table of the files with their MIME types and one version
 //! string, a hash of every file, that the page uses to version asset URLs.
+//!
+//! The client's entry module, `app.js`, is embedded bundled with every module it imports,
+//! each in a scope of its own: the page then needs one script request instead of one per
+//! module (each request is a CGI process). The imported modules are not embedded on their
+//! own. Only the forms the client uses are accepted (`import { a, b } from './x.js';` on one
+//! line, `export` before a function, class or const); anything else stops the build.
 
 use std::env;
 use std::fmt::Write as _;
@@ -27,6 +33,96 @@ fn fnv1a(hash: &mut u64, bytes: &[u8]) {
         *hash ^= u64::from(*byte);
         *hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
+}
+
+/// The module the page loads; it is served bundled with what it imports.
+const ENTRY: &str = "app.js";
+
+struct Bundle {
+    code: String,
+    /// Modules already in `code`, in the order they were added.
+    done: Vec<String>,
+}
+
+/// The name of the variable holding a module's exports in the bundle.
+fn module_variable(name: &str) -> String {
+    let stem = name.strip_suffix(".js").unwrap_or(name);
+    let safe: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("module_{safe}")
+}
+
+/// Adds `name` to the bundle after the modules it imports. `path` lists the modules being
+/// added, to refuse an import cycle.
+fn add_module(www: &Path, name: &str, bundle: &mut Bundle, path: &mut Vec<String>) {
+    if bundle.done.iter().any(|done| done == name) {
+        return;
+    }
+    assert!(
+        !path.iter().any(|open| open == name),
+        "www/{name}: import cycle through {path:?}"
+    );
+    path.push(name.to_string());
+    let file = www.join(name);
+    println!("cargo:rerun-if-changed={}", file.display());
+    let source = fs::read_to_string(&file)
+        .unwrap_or_else(|error| panic!("www/{name} cannot be read: {error}"));
+    let mut body = String::new();
+    let mut exports = Vec::new();
+    for (number, line) in source.lines().enumerate() {
+        let place = format!("www/{name}:{}", number + 1);
+        if let Some(rest) = line.strip_prefix("import ") {
+            let (names, from) = rest
+                .strip_suffix("';")
+                .and_then(|rest| rest.split_once(" from './"))
+                .filter(|(names, _)| names.starts_with('{') && names.ends_with('}'))
+                .unwrap_or_else(|| {
+                    panic!("{place}: write imports as `import {{ a, b }} from './x.js';`")
+                });
+            assert!(
+                !names.contains(" as "),
+                "{place}: renaming imports is not supported"
+            );
+            add_module(www, from, bundle, path);
+            writeln!(body, "const {names} = {};", module_variable(from)).expect("string");
+        } else if let Some(rest) = line.strip_prefix("export ") {
+            let declared = ["async function ", "function ", "class ", "const "]
+                .iter()
+                .find_map(|keyword| rest.strip_prefix(keyword))
+                .unwrap_or_else(|| panic!("{place}: export a function, class or const"));
+            let export: String = declared
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
+                .collect();
+            assert!(!export.is_empty(), "{place}: no name after export");
+            exports.push(export);
+            writeln!(body, "{rest}").expect("string");
+        } else {
+            let comment = ["*", "/*", "//"]
+                .iter()
+                .any(|start| line.trim_start().starts_with(start));
+            assert!(
+                comment || !line.contains("import(") && !line.trim_start().starts_with("export"),
+                "{place}: only static imports and exports at the start of a line are supported"
+            );
+            writeln!(body, "{line}").expect("string");
+        }
+    }
+    path.pop();
+    if name == ENTRY {
+        writeln!(bundle.code, "// www/{name}\n{{\n{body}}}").expect("string");
+    } else {
+        writeln!(
+            bundle.code,
+            "// www/{name}\nconst {} = (() => {{\n{body}return {{ {} }};\n}})();\n",
+            module_variable(name),
+            exports.join(", ")
+        )
+        .expect("string");
+    }
+    bundle.done.push(name.to_string());
 }
 
 fn main() {
@@ -57,18 +153,35 @@ fn main() {
         .unwrap_or_default();
     files.sort();
 
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    let mut bundle = Bundle {
+        code: format!(
+            "// webrtc-cgi client: www/{ENTRY} bundled with the modules it imports (see build.rs).\n"
+        ),
+        done: Vec::new(),
+    };
+    if www.join(ENTRY).is_file() {
+        add_module(&www, ENTRY, &mut bundle, &mut Vec::new());
+    }
+    let bundle_path = out_dir.join(ENTRY);
+    fs::write(&bundle_path, &bundle.code).expect("OUT_DIR writable");
+
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut table = String::new();
     for (name, path) in &files {
         println!("cargo:rerun-if-changed={}", path.display());
-        let bytes = fs::read(path).expect("www file readable");
+        if bundle.done.contains(name) && name != ENTRY {
+            continue;
+        }
+        let embedded = if name == ENTRY { &bundle_path } else { path };
+        let bytes = fs::read(embedded).expect("www file readable");
         fnv1a(&mut hash, name.as_bytes());
         fnv1a(&mut hash, &bytes);
         writeln!(
             table,
             "    Asset {{ name: {name:?}, content_type: {:?}, bytes: include_bytes!({:?}) }},",
             content_type(name),
-            path.display().to_string()
+            embedded.display().to_string()
         )
         .expect("write to string");
     }
@@ -76,6 +189,5 @@ fn main() {
         "/// A hash of every embedded file: changes whenever any of them does.\npub const VERSION: &str = \"{:012x}\";\n\npub static ASSETS: &[Asset] = &[\n{table}];\n",
         hash & 0xffff_ffff_ffff
     );
-    let out = Path::new(&env::var("OUT_DIR").expect("set by cargo")).join("assets.rs");
-    fs::write(out, generated).expect("OUT_DIR writable");
+    fs::write(out_dir.join("assets.rs"), generated).expect("OUT_DIR writable");
 }

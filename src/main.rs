@@ -98,12 +98,7 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) {
             name,
             version,
             if_none_match,
-        } => page::asset(
-            &name,
-            version.as_deref(),
-            if_none_match.as_deref(),
-            script_name,
-        ),
+        } => page::asset(&name, version.as_deref(), if_none_match.as_deref()),
         Request::Check {
             https,
             server_software,

@@ -1,9 +1,10 @@
 //! The page mode: the room redirect, the client page and its assets, all embedded at
 //! compile time from `www/` (see build.rs). `www/` is never read at run time.
 //!
-//! The client's files refer to each other by short names (`?asset=app.js` in HTML,
-//! `'./app.js'` between modules); this module turns those into absolute, versioned URLs of
-//! this executable, so the files can be cached for a year and still change with a release.
+//! The page refers to its files by short names (`?asset=app.js`); this module turns those
+//! into absolute, versioned URLs of this executable, so the files can be cached for a year
+//! and still change with a release. `app.js` arrives bundled with the modules it imports
+//! (build.rs), so the page needs one script request.
 
 use crate::error::{Error, Result};
 use crate::request::RoomName;
@@ -59,19 +60,6 @@ pub fn page(_room: &RoomName, script_name: &str) -> Response {
             &format!("\"{}\"", asset_href(&script, asset.name)),
         );
     }
-    // Without these, the browser finds each module only once the one importing it has
-    // arrived: four round trips before the call can start instead of one.
-    let preloads: String = ASSETS
-        .iter()
-        .filter(|asset| asset.name.ends_with(".js") && asset.name != SELF_CHECK_SCRIPT)
-        .map(|asset| {
-            format!(
-                "<link rel=\"modulepreload\" href=\"{}\">\n",
-                asset_href(&script, asset.name)
-            )
-        })
-        .collect();
-    let linked = linked.replacen("</head>", &format!("{preloads}</head>"), 1);
     Response::new(200, "text/html; charset=utf-8", linked.into_bytes())
         .with("Cache-Control", "no-cache")
         .with("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -81,12 +69,7 @@ pub fn page(_room: &RoomName, script_name: &str) -> Response {
 
 /// One embedded file. A request naming the current version may be cached for good; any
 /// other is revalidated with the ETag.
-pub fn asset(
-    name: &str,
-    version: Option<&str>,
-    if_none_match: Option<&str>,
-    script_name: &str,
-) -> Result<Response> {
+pub fn asset(name: &str, version: Option<&str>, if_none_match: Option<&str>) -> Result<Response> {
     let Some(asset) = find_asset(name).filter(|asset| asset.name != "index.html") else {
         return Err(Error::UnknownAsset(format!(
             "there is no asset called \"{}\"",
@@ -104,16 +87,7 @@ pub fn asset(
             .with("ETag", etag)
             .with("Cache-Control", cache_control));
     }
-    let bytes = if asset.content_type.starts_with("text/javascript") {
-        link_modules(
-            &String::from_utf8_lossy(asset.bytes),
-            &script_url(script_name),
-        )
-        .into_bytes()
-    } else {
-        asset.bytes.to_vec()
-    };
-    Ok(Response::new(200, asset.content_type, bytes)
+    Ok(Response::new(200, asset.content_type, asset.bytes.to_vec())
         .with("ETag", etag)
         .with("Cache-Control", cache_control))
 }
@@ -122,18 +96,6 @@ pub fn asset(
 /// `script_url`.
 pub fn asset_href(script: &str, name: &str) -> String {
     format!("{script}?asset={name}&amp;v={VERSION}")
-}
-
-/// Rewrites `'./name.js'` module specifiers into this executable's versioned asset URLs.
-fn link_modules(source: &str, script: &str) -> String {
-    let mut linked = source.to_string();
-    for asset in ASSETS {
-        linked = linked.replace(
-            &format!("'./{}'", asset.name),
-            &format!("'{script}?asset={}&v={VERSION}'", asset.name),
-        );
-    }
-    linked
 }
 
 /// The executable's own URL path, as the browser must write it. A SCRIPT_NAME with unusual
@@ -165,25 +127,28 @@ mod tests {
     }
 
     #[test]
-    fn module_specifiers_point_at_versioned_assets() {
-        let Some(first) = ASSETS.iter().find(|asset| asset.name.ends_with(".js")) else {
+    fn the_client_is_one_script_without_imports() {
+        if find_asset("app.js").is_none() {
             return;
-        };
-        let source = format!("import {{ x }} from './{}';", first.name);
-        let linked = link_modules(&source, "/cgi-bin/webrtc.cgi");
-        assert_eq!(
-            linked,
-            format!(
-                "import {{ x }} from '/cgi-bin/webrtc.cgi?asset={}&v={VERSION}';",
-                first.name
-            )
+        }
+        let script = asset("app.js", Some(VERSION), None).unwrap();
+        let text = String::from_utf8(script.body.clone()).unwrap();
+        assert!(text.contains("const module_call = "), "call.js is bundled");
+        assert!(text.contains("createCall({"), "and app.js uses it");
+        assert!(
+            !text.lines().any(|line| line.starts_with("import ")),
+            "nothing is left to fetch"
+        );
+        assert!(
+            find_asset("call.js").is_none(),
+            "bundled modules are not kept twice"
         );
     }
 
     #[test]
     fn unknown_assets_are_404() {
-        let error = asset("../webrtc.json", None, None, "/x.cgi").err().unwrap();
+        let error = asset("../webrtc.json", None, None).err().unwrap();
         assert_eq!(error.status(), 404);
-        assert!(asset("index.html", None, None, "/x.cgi").is_err());
+        assert!(asset("index.html", None, None).is_err());
     }
 }
