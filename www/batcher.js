@@ -19,33 +19,42 @@ export const realTimers = {
 /**
  * @template T
  * @typedef {object} Batcher
- * @property {(item: T) => void} push Adds an item; the first item of a burst starts the wait.
+ * @property {(item: T) => void} push Adds an item to the current burst.
  * @property {() => void} flush Sends whatever is collected now.
  * @property {() => void} cancel Drops whatever is collected, without sending.
  */
 
 /**
- * Creates a batcher that calls send(items) once per burst, delayMs after the burst's first
- * item. Measuring from the first item (not the last) bounds the added latency even when a
- * trickle of items never pauses.
+ * Creates a batcher that calls send(items) once per burst: as soon as no item has come for
+ * quietMs, and at the latest delayMs after the burst's first item, so that a trickle that
+ * never pauses is not held back either. A browser gathers its host candidates within a
+ * millisecond or two, so they leave together almost at once, and later ones (from STUN or
+ * TURN servers) leave in bursts of their own.
  * @template T
  * @param {(items: T[]) => void} send
- * @param {{delayMs?: number, timers?: Timers}} [options]
+ * @param {{delayMs?: number, quietMs?: number, timers?: Timers}} [options]
  * @returns {Batcher<T>}
  */
 export function createBatcher(send, options = {}) {
   const delayMs = options.delayMs ?? 40;
+  const quietMs = Math.min(options.quietMs ?? 5, delayMs);
   const timers = options.timers ?? realTimers;
   /** @type {T[]} */
   let items = [];
   /** @type {unknown} */
-  let handle = null;
+  let deadline = null;
+  /** @type {unknown} */
+  let quiet = null;
+
+  function stopTimers() {
+    if (deadline !== null) timers.clearTimeout(deadline);
+    if (quiet !== null) timers.clearTimeout(quiet);
+    deadline = null;
+    quiet = null;
+  }
 
   function flush() {
-    if (handle !== null) {
-      timers.clearTimeout(handle);
-      handle = null;
-    }
+    stopTimers();
     if (items.length === 0) return;
     const batch = items;
     items = [];
@@ -55,12 +64,13 @@ export function createBatcher(send, options = {}) {
   return {
     push(item) {
       items.push(item);
-      if (handle === null) handle = timers.setTimeout(flush, delayMs);
+      if (deadline === null) deadline = timers.setTimeout(flush, delayMs);
+      if (quiet !== null) timers.clearTimeout(quiet);
+      quiet = timers.setTimeout(flush, quietMs);
     },
     flush,
     cancel() {
-      if (handle !== null) timers.clearTimeout(handle);
-      handle = null;
+      stopTimers();
       items = [];
     },
   };

@@ -84,6 +84,8 @@ export function createCall(options) {
   let screenTrack = null;
   let micOn = true;
   let cameraOn = true;
+  /** Counts starts and hang-ups, so that media opened for an earlier start is let go. */
+  let session = 0;
 
   const transport = createTransport({
     apiPath: options.apiPath,
@@ -97,7 +99,7 @@ export function createCall(options) {
         // The newcomer connects to everyone already there; they answer. Were both sides to
         // offer at once, perfect negotiation would sort it out, but the rollback it needs can
         // stall ICE gathering in some browsers, so the first offer comes from one side only.
-        for (const id of info.peers) addPeer(id);
+        for (const id of info.peers) addPeer(id, { offering: true });
       },
       message(message) {
         const from = message.from;
@@ -185,9 +187,10 @@ export function createCall(options) {
 
   /**
    * @param {string} id
+   * @param {{offering?: boolean}} [how] offering: this side makes the first offer.
    * @returns {RemotePeer | null}
    */
-  function addPeer(id) {
+  function addPeer(id, how = {}) {
     if (!selfId || id === selfId) return null;
     const existing = peers.get(id);
     if (existing) return existing;
@@ -222,9 +225,19 @@ export function createCall(options) {
     peers.set(id, peer);
     if (!wasExpected) view.peerAdded(id);
 
-    if (micTrack) peer.senders.audio = pc.addTrack(micTrack, localStream);
     const video = outgoingVideo();
-    if (video) peer.senders.video = pc.addTrack(video, localStream);
+    if (how.offering) {
+      // The offer goes out at once, camera and microphone ready or not: a track that comes
+      // later takes its place in the sender with replaceTrack, which needs no new offer.
+      const init = { direction: /** @type {const} */ ('sendrecv'), streams: [localStream] };
+      peer.senders.audio = pc.addTransceiver(micTrack ?? 'audio', init).sender;
+      peer.senders.video = pc.addTransceiver(video ?? 'video', init).sender;
+    } else {
+      // The answering side adds tracks before the offer is applied, so that the offer's
+      // sections take them up (a transceiver added on its own would need another offer).
+      if (micTrack) peer.senders.audio = pc.addTrack(micTrack, localStream);
+      if (video) peer.senders.video = pc.addTrack(video, localStream);
+    }
 
     pc.addEventListener('track', (event) => {
       if (peers.get(id) !== peer) return;
@@ -288,7 +301,7 @@ export function createCall(options) {
     dropConnection(id);
     transport.post({ to: id, type: 'reset' });
     expected.add(id);
-    addPeer(id);
+    addPeer(id, { offering: true });
   }
 
   /**
@@ -321,21 +334,35 @@ export function createCall(options) {
   }
 
   return {
-    /** Asks for media, then joins. Also used to rejoin after hang-up. */
+    /**
+     * Joins and asks for media at the same time: the connections are set up while the
+     * browser opens the camera (or waits for the person to allow it), and the tracks join
+     * them when they are ready. Also used to rejoin after hang-up.
+     */
     async start() {
       view.callState('joining');
-      if (!options.secure) {
-        noticeMedia('insecure');
-      } else {
-        const media = await openLocalMedia(mediaDevices);
-        micTrack = media.audio;
-        cameraTrack = media.video;
-        noticeMedia(media.problem);
-      }
       micOn = true;
       cameraOn = true;
-      reportLocal();
+      session += 1;
+      const mine = session;
+      const media = options.secure ? openLocalMedia(mediaDevices) : null;
       transport.start();
+      if (!media) {
+        noticeMedia('insecure');
+      } else {
+        const opened = await media;
+        if (mine !== session) {
+          // Hung up while the camera was opening.
+          opened.audio?.stop();
+          opened.video?.stop();
+          return;
+        }
+        micTrack = opened.audio;
+        cameraTrack = opened.video;
+        noticeMedia(opened.problem);
+        await Promise.all([sendTrack('audio', micTrack), sendTrack('video', outgoingVideo())]);
+      }
+      reportLocal();
     },
 
     /** Tries the join again after the room was full. */
@@ -344,6 +371,7 @@ export function createCall(options) {
     },
 
     hangUp() {
+      session += 1;
       transport.leave();
       removeAllPeers();
       stopLocalTracks();

@@ -28,7 +28,8 @@ import { createBatcher, realTimers } from './batcher.js';
  * @property {boolean} polite The polite side yields when both sides offer at once.
  * @property {SignalingChannel} signaling
  * @property {import('./batcher.js').Timers} [timers]
- * @property {number} [candidateDelayMs] How long a burst of candidates is collected.
+ * @property {number} [candidateDelayMs] How long a burst of candidates is collected at most
+ *   (it leaves sooner once it pauses: see batcher.js).
  * @property {number} [disconnectedGraceMs] How long "disconnected" may last before the
  *   impolite side restarts ICE (the polite side waits twice as long).
  * @property {number} [failedGraceMs] How long the polite side leaves a failed connection to the

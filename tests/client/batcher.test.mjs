@@ -3,26 +3,29 @@ import assert from 'node:assert/strict';
 import { createBatcher } from '../../www/batcher.js';
 import { fakeTimers } from './fakes.mjs';
 
-function setup(delayMs = 40) {
+function setup(delayMs = 40, quietMs = 5) {
   const timers = fakeTimers();
   const sent = [];
-  const batcher = createBatcher((items) => sent.push(items), { delayMs, timers });
+  const batcher = createBatcher((items) => sent.push(items), { delayMs, quietMs, timers });
   return { timers, sent, batcher };
 }
 
-test('a burst of items becomes one send, after the delay', () => {
-  const { timers, sent, batcher } = setup(40);
+test('a burst of items becomes one send as soon as it pauses', () => {
+  const { timers, sent, batcher } = setup(40, 5);
   for (let i = 0; i < 7; i += 1) {
     batcher.push(i);
-    timers.advance(3);
+    timers.advance(1);
   }
-  assert.deepEqual(sent, [], 'nothing leaves before the delay');
-  timers.advance(40);
-  assert.deepEqual(sent, [[0, 1, 2, 3, 4, 5, 6]]);
+  timers.advance(3);
+  assert.deepEqual(sent, [], 'nothing leaves while the burst may go on');
+  timers.advance(1);
+  assert.deepEqual(sent, [[0, 1, 2, 3, 4, 5, 6]], 'the burst leaves 5 ms after its last item');
+  timers.advance(100);
+  assert.equal(sent.length, 1, 'and only once');
 });
 
 test('two bursts far apart become two sends, in order', () => {
-  const { timers, sent, batcher } = setup(40);
+  const { timers, sent, batcher } = setup(40, 5);
   batcher.push('a');
   batcher.push('b');
   timers.advance(500);
@@ -31,14 +34,15 @@ test('two bursts far apart become two sends, in order', () => {
   assert.deepEqual(sent, [['a', 'b'], ['c']]);
 });
 
-test('the wait is counted from the first item, so a steady trickle still leaves', () => {
-  const { timers, sent, batcher } = setup(40);
-  for (let i = 0; i < 10; i += 1) {
+test('a steady trickle that never pauses still leaves, delayMs after its first item', () => {
+  const { timers, sent, batcher } = setup(40, 5);
+  for (let i = 0; i < 15; i += 1) {
     batcher.push(i);
-    timers.advance(10);
+    timers.advance(4);
   }
-  assert.ok(sent.length >= 2, 'a trickle that never pauses is not held back forever');
-  assert.deepEqual(sent.flat(), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].slice(0, sent.flat().length));
+  assert.deepEqual(sent[0], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'the first send comes 40 ms after item 0');
+  timers.advance(100);
+  assert.deepEqual(sent.flat(), [...Array(15).keys()], 'nothing is lost or reordered');
 });
 
 test('flush sends at once; cancel drops without sending', () => {
