@@ -65,8 +65,6 @@ export function createCall(options) {
 
   /** @type {Map<string, RemotePeer>} */
   const peers = new Map();
-  /** Peers announced by a join event whose first offer has not arrived yet. */
-  const expected = new Set();
   /** @type {RTCConfiguration} */
   let rtcConfiguration = {};
   /** @type {string | null} */
@@ -177,12 +175,14 @@ export function createCall(options) {
     view.chatChannels(open);
   }
 
-  /** @param {string} id */
+  /**
+   * A peer announced by a join event: it will send the first offer. The connection is set up
+   * now, ahead of it, so that the offer finds everything ready.
+   * @param {string} id
+   */
   function expectPeer(id) {
-    if (!selfId || id === selfId || peers.has(id) || expected.has(id)) return;
-    expected.add(id);
-    view.peerAdded(id);
-    view.peerConnectionState(id, 'new');
+    if (!selfId || id === selfId || peers.has(id)) return;
+    addPeer(id);
   }
 
   /**
@@ -194,7 +194,6 @@ export function createCall(options) {
     if (!selfId || id === selfId) return null;
     const existing = peers.get(id);
     if (existing) return existing;
-    const wasExpected = expected.delete(id);
 
     const pc = new PeerConnection(rtcConfiguration);
     /** @type {import('./negotiation.js').SignalingChannel} */
@@ -207,6 +206,7 @@ export function createCall(options) {
       pc,
       polite,
       signaling,
+      waitForOffer: !how.offering,
       // A connection that an ICE restart did not bring up is started afresh. Only the impolite
       // side does that, so the two sides never replace the connection at the same time.
       onStuck: polite ? undefined : () => resetPeer(id),
@@ -223,7 +223,7 @@ export function createCall(options) {
       senders: { audio: null, video: null },
     };
     peers.set(id, peer);
-    if (!wasExpected) view.peerAdded(id);
+    view.peerAdded(id);
 
     const video = outgoingVideo();
     if (how.offering) {
@@ -263,6 +263,7 @@ export function createCall(options) {
       else view.peerMedia(id, { mic: note.mic, camera: note.camera, sharing: note.sharing });
     });
     view.peerConnectionState(id, connectionStateOf(pc));
+    if (how.offering) negotiator.offer();
     return peer;
   }
 
@@ -282,13 +283,13 @@ export function createCall(options) {
 
   /** @param {string} id */
   function removePeer(id) {
-    const known = peers.has(id) || expected.delete(id);
+    const known = peers.has(id);
     dropConnection(id);
     if (known) view.peerRemoved(id);
   }
 
   function removeAllPeers() {
-    for (const id of [...peers.keys(), ...expected]) removePeer(id);
+    for (const id of [...peers.keys()]) removePeer(id);
   }
 
   /**
@@ -300,7 +301,6 @@ export function createCall(options) {
     if (!peers.has(id)) return;
     dropConnection(id);
     transport.post({ to: id, type: 'reset' });
-    expected.add(id);
     addPeer(id, { offering: true });
   }
 

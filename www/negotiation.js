@@ -39,10 +39,15 @@ import { createBatcher, realTimers } from './batcher.js';
  * @property {(error: unknown) => void} [onError] Reports failures nobody can act on.
  * @property {() => void} [onStuck] Called when the connection is still not up after an ICE
  *   restart, so the owner can replace it; without it, ICE is simply restarted again.
+ * @property {boolean} [waitForOffer] This side answers: it makes no offer of its own until it
+ *   has applied the other side's first description. Lets a connection be set up ahead of an
+ *   expected offer without the two sides offering at once.
  */
 
 /**
  * @typedef {object} Negotiator
+ * @property {() => void} offer Makes the first offer now, without waiting for the browser's
+ *   negotiationneeded event, which a busy page may deliver tens of milliseconds later.
  * @property {() => void} restartIce Starts an ICE restart now.
  * @property {() => void} close Stops timers and detaches from the connection (does not close it).
  * @property {() => {makingOffer: boolean, ignoreOffer: boolean, restarts: number}} flags
@@ -85,6 +90,7 @@ export function negotiate(options) {
 
   let makingOffer = false;
   let ignoreOffer = false;
+  let waitingForOffer = options.waitForOffer ?? false;
   let restarts = 0;
   let closed = false;
   /** @type {unknown} */
@@ -110,7 +116,9 @@ export function negotiate(options) {
   }
 
   async function onNegotiationNeeded() {
-    if (closed) return;
+    // An offer already on its way covers this need too: the browser asks again, once the
+    // exchange is over, if something is still left to negotiate.
+    if (closed || makingOffer || waitingForOffer) return;
     try {
       makingOffer = true;
       await pc.setLocalDescription();
@@ -138,6 +146,7 @@ export function negotiate(options) {
     if (ignoreOffer) return;
     // On a collision the polite side's setRemoteDescription rolls its own offer back implicitly.
     await pc.setRemoteDescription(description);
+    waitingForOffer = false;
     if (description.type === 'offer') {
       await pc.setLocalDescription();
       sendDescription(pc.localDescription);
@@ -253,6 +262,9 @@ export function negotiate(options) {
   armConnectTimer();
 
   return {
+    offer() {
+      if (pc.signalingState === 'stable' && !waitingForOffer) onNegotiationNeeded();
+    },
     restartIce,
     close() {
       closed = true;

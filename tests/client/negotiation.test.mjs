@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isPolite, negotiate } from '../../www/negotiation.js';
 import { FakePeerConnection, channelPair, fakeTimers, flushMicrotasks } from './fakes.mjs';
 
-function setup({ aId = 'aaaaaaaaaaaa', bId = 'bbbbbbbbbbbb' } = {}) {
+function setup({ aId = 'aaaaaaaaaaaa', bId = 'bbbbbbbbbbbb', bWaitsForOffer = false } = {}) {
   const timers = fakeTimers();
   const { a, b, settle } = channelPair();
   const pcA = new FakePeerConnection('A');
@@ -11,7 +11,9 @@ function setup({ aId = 'aaaaaaaaaaaa', bId = 'bbbbbbbbbbbb' } = {}) {
   const errors = [];
   const onError = (error) => errors.push(error);
   const negA = negotiate({ pc: pcA, polite: isPolite(aId, bId), signaling: a, timers, onError });
-  const negB = negotiate({ pc: pcB, polite: isPolite(bId, aId), signaling: b, timers, onError });
+  const negB = negotiate({
+    pc: pcB, polite: isPolite(bId, aId), signaling: b, timers, onError, waitForOffer: bWaitsForOffer,
+  });
   return { timers, a, b, settle, pcA, pcB, negA, negB, errors };
 }
 
@@ -36,6 +38,38 @@ test('one side offers, the other answers, and both end stable', async () => {
   assert.equal(pcA.remoteDescription.sdp, 'B answers A offer 1');
   assert.deepEqual(a.sent.map((m) => m.type), ['description']);
   assert.deepEqual(b.sent.map((m) => m.data.type), ['answer']);
+  assert.deepEqual(errors, []);
+});
+
+test('a side set up to answer makes no offer until it has the first one, then negotiates freely', async () => {
+  const { a, b, settle, pcA, pcB, errors } = setup({ bWaitsForOffer: true });
+  pcB.needNegotiation();
+  await settle();
+  assert.deepEqual(b.sent, [], 'no offer of its own while it waits');
+  assert.equal(pcB.signalingState, 'stable');
+  pcA.needNegotiation();
+  await settle();
+  assert.deepEqual(b.sent.map((m) => m.data.type), ['answer']);
+  pcB.needNegotiation();
+  await settle();
+  assert.deepEqual(b.sent.map((m) => m.data.type), ['answer', 'offer'], 'later changes are its to offer');
+  assert.equal(pcA.remoteDescription.sdp, 'B offer 1');
+  assert.equal(pcA.signalingState, 'stable');
+  assert.deepEqual(errors, []);
+});
+
+test('offer() offers at once, and the late negotiationneeded event adds no second offer', async () => {
+  const { a, settle, pcA, pcB, negA, negB, errors } = setup({ bWaitsForOffer: true });
+  negB.offer();
+  await flushMicrotasks();
+  assert.equal(pcB.offers, 0, 'the answering side does not offer, even when asked');
+  negA.offer();
+  pcA.needNegotiation();
+  await settle();
+  assert.equal(pcA.offers, 1);
+  assert.deepEqual(a.sent.map((m) => m.type), ['description']);
+  assert.equal(pcA.signalingState, 'stable');
+  assert.equal(pcB.signalingState, 'stable');
   assert.deepEqual(errors, []);
 });
 
