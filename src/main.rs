@@ -106,7 +106,7 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) {
         Request::Probe => {
             ANSWER_STARTED.store(true, Ordering::SeqCst);
             sse::probe(out, &clock);
-            return end_output(out);
+            end_output(out)
         }
         Request::Ice { room, credentials } => Store::open(&settings)
             .and_then(|store| post::ice(&store, &settings, &room, &credentials, now)),
@@ -142,7 +142,7 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) {
                 Ok(stream) => {
                     ANSWER_STARTED.store(true, Ordering::SeqCst);
                     stream.run(out, &clock);
-                    return end_output(out);
+                    end_output(out)
                 }
                 Err(error) => Err(error),
             }
@@ -161,7 +161,7 @@ fn finish(response: &Response, out: &mut impl Write) {
             eprintln!("webrtc.cgi: writing the answer: {error}");
         }
     }
-    end_output(out);
+    end_output(out)
 }
 
 /// Ends the process the web server started once the whole answer is written, leaving a child
@@ -175,25 +175,24 @@ fn finish(response: &Response, out: &mut impl Write) {
 /// ends when the child exits, after the original process is gone, so the server finds nothing
 /// to wait for. The answer itself is already written, so the fork adds nothing to the time a
 /// client waits for it. When the fork is refused (a process limit), this process simply exits.
-fn end_output(out: &mut impl Write) {
+///
+/// Both processes end with `_exit`: everything is written and flushed, and the room's lock
+/// and files were released before the answer was made, so no destructor has anything left to
+/// do (and in the child, running them would only copy pages shared with the parent).
+fn end_output(out: &mut impl Write) -> ! {
     let _ = out.flush();
     // SAFETY: getpid, fork, getppid and _exit have no preconditions. The program has one
     // thread, so the child's copy of memory holds no lock that another thread could own.
     let original = unsafe { libc::getpid() };
-    match unsafe { libc::fork() } {
-        -1 => {}
-        0 => {
-            // The child is handed to a new parent as the original process exits; a few
-            // hundred microseconds in practice, bounded in case the system does otherwise.
-            let deadline = Instant::now() + HAND_OVER_WAIT;
-            while unsafe { libc::getppid() } == original && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_micros(20));
-            }
+    if unsafe { libc::fork() } == 0 {
+        // The child is handed to a new parent as the original process exits; a few hundred
+        // microseconds in practice, bounded in case the system does otherwise.
+        let deadline = Instant::now() + HAND_OVER_WAIT;
+        while unsafe { libc::getppid() } == original && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(20));
         }
-        // Everything is written and flushed, and the room's lock and files were released
-        // before the answer was made: nothing is left to clean up.
-        _ => unsafe { libc::_exit(0) },
     }
+    unsafe { libc::_exit(0) }
 }
 
 /// How long the child waits at most for the original process to be gone.
