@@ -160,6 +160,13 @@ export function createUi(doc, options) {
     });
   }
 
+  // The stage's size as the ResizeObserver last reported it. Asking the DOM instead
+  // (getBoundingClientRect) would make the browser lay the page out again on the spot, at
+  // every tile added or state changed: measured, that was the page's costliest script while a
+  // call was starting.
+  let stageWidth = win.innerWidth;
+  let stageHeight = win.innerHeight;
+
   function layout() {
     const remoteCount = remoteTiles.size;
     body.dataset.peers = String(remoteCount);
@@ -172,7 +179,7 @@ export function createUi(doc, options) {
     selfTile.classList.toggle('pip', pip);
     // The waiting card takes a grid cell of its own, so it sits beside the self view.
     const items = remoteCount + (pip || selfTile.hidden ? 0 : 1) + (waiting.hidden ? 0 : 1);
-    const rect = stage.getBoundingClientRect();
+    const rect = { width: stageWidth, height: stageHeight };
     const gap = rect.width < 500 ? 6 : 10;
     // A lone tile may take the stage's own shape (a phone held upright); several tiles on a
     // wide stage stay landscape, so that a face is not cropped into a narrow strip.
@@ -186,7 +193,13 @@ export function createUi(doc, options) {
     tiles.style.setProperty('--gap', `${gap}px`);
   }
 
-  new win.ResizeObserver(() => layout()).observe(stage);
+  new win.ResizeObserver((entries) => {
+    const entry = entries[entries.length - 1];
+    const box = entry.borderBoxSize?.[0];
+    stageWidth = box ? box.inlineSize : entry.contentRect.width;
+    stageHeight = box ? box.blockSize : entry.contentRect.height;
+    layout();
+  }).observe(stage);
 
   // ----- status banner -----
 
