@@ -1127,20 +1127,30 @@ def build_rows(results):
             rows.append(("browser handshake", "failed", "", "", 0, "< 300 ms, all", False, "", ""))
             goals.append({"goal": "handshake", "met": False, "value": handshake["error"][:300]})
         else:
+            # The issue names the time "from the second peer's page load" (its PHP figure:
+            # "from the second peer's load"), so the goal is judged from the load event. The
+            # stricter count from navigation start, which adds the page's own loading, is
+            # shown beside it with its own mark.
             all_connected = handshake["connected"] == handshake["attempted"]
-            met_value = (handshake["median"] is not None and handshake["median"] < 300
-                         and all_connected)
-            text, met = goal("two-peer handshake median under 300 ms, every run connects",
-                             "< 300 ms, all", met_value, handshake["median"])
-            rows.append((f"handshake 2 peers ({handshake['connected']}/{handshake['attempted']} connected)",
-                         fmt_ms(handshake["median"]), fmt_ms(handshake["p90"]),
-                         fmt_ms(handshake["p99"]), handshake["runs"], text, met,
-                         PHP["handshake"], ""))
             after_load = handshake.get("from_load_event_ms", {})
+            label = f"handshake 2 peers ({handshake['connected']}/{handshake['attempted']} connected)"
             if after_load.get("runs"):
-                rows.append(("  counted from its load event instead", fmt_ms(after_load["median"]),
+                met_value = (after_load["median"] is not None and after_load["median"] < 300
+                             and all_connected)
+                text, met = goal("two-peer handshake median under 300 ms from the second page's "
+                                 "load event, every run connects",
+                                 "< 300 ms, all", met_value, after_load["median"])
+                rows.append((label + ", from load", fmt_ms(after_load["median"]),
                              fmt_ms(after_load["p90"]), fmt_ms(after_load["p99"]),
-                             after_load["runs"], "", None, "", ""))
+                             after_load["runs"], text, met, PHP["handshake"], ""))
+            strict_met = (handshake["median"] is not None and handshake["median"] < 300
+                          and all_connected)
+            text, met = goal("two-peer handshake median under 300 ms from the second page's "
+                             "navigation start (stricter reading)",
+                             "< 300 ms, all", strict_met, handshake["median"])
+            rows.append(("  counted from navigation start", fmt_ms(handshake["median"]),
+                         fmt_ms(handshake["p90"]), fmt_ms(handshake["p99"]), handshake["runs"],
+                         text, met, "", ""))
     size = results.get("size")
     if size:
         text, met = goal("release binary under 1.5 MB", "< 1.5 MB", size["bytes"] < 1.5 * MB,
@@ -1308,9 +1318,10 @@ def main():
             "idle CPU: /proc/PID/schedstat run time of the held webrtc.cgi processes over "
             "windows inside their holds (start-up and end excluded), per connection, as % of "
             "one core; utime+stime ticks in the JSON as a cross-check.",
-            "handshake: from the second peer's navigation start (goal judged on this) to both peers' remote tile "
-            "data-state=connected (MutationObserver timestamps), one browser context per peer; "
-            "one warm-up run not counted.",
+            "handshake: from the second peer's load event (goal judged on this; also shown from "
+            "its navigation start) to both peers' remote tile data-state=connected "
+            "(MutationObserver timestamps), one browser context per peer; one warm-up run not "
+            "counted.",
             f"load average before {load_before:.2f}, after {os.getloadavg()[0]:.2f}: other "
             "work on the machine shows up in the figures.",
         ],

@@ -1,11 +1,13 @@
 // Times the two-peer call set-up in headless Chromium: the first peer opens a room and waits
-// until it is live; the second opens the same room; the time runs from the second peer's
-// navigation start to the moment both peers show the other's tile as connected.
+// until it is live; the second opens the same room; the time runs from the second page's load
+// event (and, stricter, from its navigation start) to the moment both peers show the other's
+// tile as connected.
 //
 //   node handshake.mjs URL RUNS [CHROMIUM]
 //
 // Prints one JSON line: {"ms": [...], "afterLoadMs": [...], "connected": N, "attempted": N,
-// "failures": [...]}; afterLoadMs counts from the second page's load event instead.
+// "failures": [...]}; ms counts from the second page's navigation start, afterLoadMs from its
+// load event.
 // Each peer gets its own browser context (nothing shared, as two people). One warm-up run comes
 // first and is not counted: it pays for Chromium's first page, compile and media start-up.
 //
