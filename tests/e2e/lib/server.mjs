@@ -58,7 +58,16 @@ export async function freePort() {
 }
 
 function apache(...args) {
-  return execFileSync(apacheScript, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return apacheWith({}, ...args);
+}
+
+/** Runs scripts/lib/apache.sh with extra environment variables. */
+function apacheWith(environment, ...args) {
+  return execFileSync(apacheScript, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...environment },
+  });
 }
 
 /**
@@ -70,8 +79,10 @@ function apache(...args) {
  * @param {boolean} [options.htaccess] copy scripts/deploy/.htaccess beside the executable
  * @param {object|null} [options.settings] webrtc.json keys; `data_dir: null` leaves the data in
  *   the default webrtc-data folder beside the executable; `null` writes no webrtc.json at all
+ * @param {'cgid'|'cgi'} [options.cgi] the event MPM with mod_cgid, or the prefork MPM with
+ *   mod_cgi, which some hosts still run
  */
-export async function startServer({ name, layout = 'cgi-bin', htaccess = true, settings = {} }) {
+export async function startServer({ name, layout = 'cgi-bin', htaccess = true, settings = {}, cgi = 'cgid' }) {
   if (!fs.existsSync(binary)) {
     throw new Error(`${binary} is missing: run scripts/build first`);
   }
@@ -89,7 +100,7 @@ export async function startServer({ name, layout = 'cgi-bin', htaccess = true, s
   }
   let url;
   try {
-    url = apache(...args).trim().split('\n').pop();
+    url = apacheWith({ APACHE_CGI: cgi }, ...args).trim().split('\n').pop();
   } catch (error) {
     throw new Error(`Apache did not start: ${error.stderr || error.message}`);
   }
