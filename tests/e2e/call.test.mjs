@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { closePeers, DESKTOP, launchBrowser, PHONE } from './lib/browser.mjs';
-import { joinCall, peerId, REMOTE_TILE, waitForBody, waitForMesh } from './lib/client.mjs';
+import { joinCall, peerId, REMOTE_TILE, waitForBody, waitForMesh, withTwoPeers } from './lib/client.mjs';
 import { repoRoot, roomName, startServer } from './lib/server.mjs';
 
 const screenshots = path.join(repoRoot, 'docs/screenshots');
@@ -25,19 +25,11 @@ describe('calls through Apache', () => {
   });
 
   test('two peers in one room connect and each plays the other\'s video', { timeout: 90_000 }, async () => {
-    const room = roomName('two');
-    const peers = [];
-    try {
-      peers.push(await joinCall(browser, server, room, { name: 'a' }));
-      peers.push(await joinCall(browser, server, room, { name: 'b' }));
-      const [a] = peers;
-      const [aId, bId] = await waitForMesh(peers);
-      assert.notEqual(aId, bId);
+    const [aId, bId] = await withTwoPeers(browser, server, roomName('two'), async ([a]) => {
       assert.equal(await a.page.evaluate(() => document.body.dataset.state), 'live');
       assert.equal(await a.page.locator('#waiting').isVisible(), false, 'the waiting panel is gone');
-    } finally {
-      await closePeers(peers);
-    }
+    });
+    assert.notEqual(aId, bId);
   });
 
   test('waiting screen: one peer alone sees the room link', { timeout: 60_000 }, async () => {

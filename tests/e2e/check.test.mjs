@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { closePeers, launchBrowser, openPeer } from './lib/browser.mjs';
-import { joinCall, waitForBody, waitForMesh } from './lib/client.mjs';
+import { launchBrowser, openPeer } from './lib/browser.mjs';
+import { waitForBody, withTwoPeers } from './lib/client.mjs';
 import { roomName, startServer } from './lib/server.mjs';
 
 /** Opens the self-check page and waits for its streaming test to finish. */
@@ -69,12 +69,7 @@ describe('a host that buffers (no .htaccess, mod_deflate on)', () => {
   });
 
   test('two peers still connect: their clients switch to polling', { timeout: 90_000 }, async () => {
-    const room = roomName('buffered');
-    const peers = [];
-    try {
-      peers.push(await joinCall(browser, server, room, { name: 'a' }));
-      peers.push(await joinCall(browser, server, room, { name: 'b' }));
-      await waitForMesh(peers, 60_000);
+    await withTwoPeers(browser, server, roomName('buffered'), async (peers) => {
       for (const peer of peers) {
         await waitForBody(peer, () => window.webrtcCgi.polling === true, 20_000, 'the switch to polling');
         assert.ok(
@@ -82,8 +77,6 @@ describe('a host that buffers (no .htaccess, mod_deflate on)', () => {
           `${peer.name} said why in the console`,
         );
       }
-    } finally {
-      await closePeers(peers);
-    }
+    }, 60_000);
   });
 });

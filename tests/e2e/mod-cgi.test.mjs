@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { closePeers, launchBrowser } from './lib/browser.mjs';
-import { joinCall, waitForMesh } from './lib/client.mjs';
+import { launchBrowser } from './lib/browser.mjs';
+import { withTwoPeers } from './lib/client.mjs';
 import { join, openEventStream, post, roomName, startServer } from './lib/server.mjs';
 
 describe('under the prefork MPM with mod_cgi', () => {
@@ -50,15 +50,7 @@ describe('under the prefork MPM with mod_cgi', () => {
   });
 
   test('two browsers connect', { timeout: 90_000 }, async () => {
-    const room = roomName('cgi-call');
-    const peers = [];
-    try {
-      peers.push(await joinCall(browser, server, room, { name: 'a' }));
-      peers.push(await joinCall(browser, server, room, { name: 'b' }));
-      const [aId, bId] = await waitForMesh(peers);
-      assert.notEqual(aId, bId);
-    } finally {
-      await closePeers(peers);
-    }
+    const [aId, bId] = await withTwoPeers(browser, server, roomName('cgi-call'));
+    assert.notEqual(aId, bId);
   });
 });

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { closePeers, launchBrowser } from './lib/browser.mjs';
-import { joinCall, peerId, waitForMesh } from './lib/client.mjs';
+import { launchBrowser } from './lib/browser.mjs';
+import { peerId, withTwoPeers } from './lib/client.mjs';
 import { freePort, roomName, startServer } from './lib/server.mjs';
 
 const TURNSERVER = process.env.TURNSERVER || '/usr/bin/turnserver';
@@ -71,12 +71,7 @@ describe('a call relayed through coturn', () => {
   });
 
   test('two peers forced to relay connect with the generated credentials', { timeout: 90_000 }, async () => {
-    const room = roomName('turn');
-    const peers = [];
-    try {
-      peers.push(await joinCall(browser, server, room, { name: 'a' }));
-      peers.push(await joinCall(browser, server, room, { name: 'b' }));
-      await waitForMesh(peers);
+    await withTwoPeers(browser, server, roomName('turn'), async (peers) => {
       for (const peer of peers) {
         const types = await peer.page.evaluate(async () => {
           const found = [];
@@ -107,8 +102,6 @@ describe('a call relayed through coturn', () => {
       // The first ALLOCATE of each session goes without a user and gets 401 with a nonce (the
       // TURN long-term credential handshake); one with a user refused would be a bad password.
       assert.doesNotMatch(log, /user <[^>]+>[^\n]*error 401/, 'no request with credentials was refused');
-    } finally {
-      await closePeers(peers);
-    }
+    });
   });
 });

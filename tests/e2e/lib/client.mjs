@@ -2,7 +2,7 @@
 // of www/app.js (body data attributes, #tiles > figure.tile, #chat-*, #status). Only this file
 // knows those names, so a change of the page touches one place.
 
-import { connectedCount, openPeer, trafficLog, waitForConnected, waitForPlayingVideos } from './browser.mjs';
+import { closePeers, connectedCount, openPeer, trafficLog, waitForConnected, waitForPlayingVideos } from './browser.mjs';
 
 export const REMOTE_TILE = '#tiles > figure.tile:not([data-self="true"])';
 export const REMOTE_VIDEO = `${REMOTE_TILE} video`;
@@ -89,4 +89,21 @@ export async function waitForMesh(peers, timeoutMs = 40_000) {
   const traffic = await Promise.all(peers.map(async (peer, index) =>
     `--- ${peer.name} (${ids[index]}):\n${await trafficLog(peer)}`));
   throw new Error(`${failures.map((failure) => failure.reason.message.split('\nsignaling of')[0]).join('\n')}\n${traffic.join('\n')}`);
+}
+
+/**
+ * Opens peers `a` and `b` in `room`, waits until each shows the other connected with playing
+ * video, runs `check` with the two, and closes them whatever happens. Returns the two ids.
+ */
+export async function withTwoPeers(browser, server, room, check = async () => {}, timeoutMs = 40_000) {
+  const peers = [];
+  try {
+    peers.push(await joinCall(browser, server, room, { name: 'a' }));
+    peers.push(await joinCall(browser, server, room, { name: 'b' }));
+    const ids = await waitForMesh(peers, timeoutMs);
+    await check(peers, ids);
+    return ids;
+  } finally {
+    await closePeers(peers);
+  }
 }
