@@ -34,11 +34,11 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     // SAFETY: setting a signal's disposition to ignore has no preconditions. A write to a
     // closed connection must fail with EPIPE (the event stream ends on it), not kill.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-    run();
-    0
+    run()
 }
 
-fn run() {
+/// Answers the request; never returns, as every answer ends in `end_output`.
+fn run() -> ! {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("webrtc.cgi: internal error: {info}");
         if !ANSWER_STARTED.swap(true, Ordering::SeqCst) {
@@ -57,11 +57,10 @@ fn run() {
         .collect();
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-    serve(&env, &mut out);
-    let _ = out.flush();
+    serve(&env, &mut out)
 }
 
-fn serve(env: &HashMap<String, String>, out: &mut impl Write) {
+fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
     let wants_html = !env.get("QUERY_STRING").is_some_and(|query| {
         query
             .split('&')
@@ -77,15 +76,15 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) {
 
     let settings = match Settings::load(env, &executable_dir()) {
         Ok(settings) => settings,
-        Err(error) => return finish(&answer(&error), out),
+        Err(error) => finish(&answer(&error), out),
     };
     let body = match read_body(env, settings.max_body_bytes) {
         Ok(body) => body,
-        Err(error) => return finish(&answer(&error), out),
+        Err(error) => finish(&answer(&error), out),
     };
     let request = match Request::parse(env, &body) {
         Ok(request) => request,
-        Err(error) => return finish(&answer(&error), out),
+        Err(error) => finish(&answer(&error), out),
     };
     let clock = sse::SystemClock::new();
     let now = clock.unix_millis() / 1000;
@@ -154,7 +153,7 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) {
     }
 }
 
-fn finish(response: &Response, out: &mut impl Write) {
+fn finish(response: &Response, out: &mut impl Write) -> ! {
     ANSWER_STARTED.store(true, Ordering::SeqCst);
     if let Err(error) = response.write_to(out) {
         if error.kind() != io::ErrorKind::BrokenPipe {
