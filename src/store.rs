@@ -738,9 +738,7 @@ impl InboxTail {
         }
         Ok(TailPoll::Records(fresh))
     }
-}
 
-impl InboxTail {
     /// A watch on this inbox, or None where the system offers none (not Linux, or the
     /// account's inotify instances are used up): the stream then polls more often instead.
     pub fn watch(&self) -> Option<InboxWatch> {
