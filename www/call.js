@@ -126,13 +126,15 @@ export function createCall(options) {
       message(message) {
         const from = message.from;
         if (message.type === 'join') {
-          expectPeer(from);
+          // The newcomer sends the first offer. The connection is set up now, ahead of it, so
+          // that the offer finds everything ready.
+          addPeer(from);
         } else if (message.type === 'leave') {
           removePeer(from);
         } else if (message.type === 'reset') {
           // The other side gave up on this connection and starts a fresh one.
           dropConnection(from);
-          expectPeer(from);
+          addPeer(from);
         } else if (message.type === 'description' || message.type === 'candidates') {
           // Also covers a peer whose join event this client never saw (it joined under a new
           // id while this client's stream was down): it is a peer all the same.
@@ -200,18 +202,9 @@ export function createCall(options) {
   }
 
   /**
-   * A peer announced by a join event: it will send the first offer. The connection is set up
-   * now, ahead of it, so that the offer finds everything ready.
    * @param {string} id
-   */
-  function expectPeer(id) {
-    if (!selfId || id === selfId || peers.has(id)) return;
-    addPeer(id);
-  }
-
-  /**
-   * @param {string} id
-   * @param {{offering?: boolean}} [how] offering: this side makes the first offer.
+   * @param {{offering?: boolean}} [how] offering: this side makes the first offer; otherwise
+   *   it waits for the other side's.
    * @returns {RemotePeer | null}
    */
   function addPeer(id, how = {}) {
