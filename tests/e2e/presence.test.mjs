@@ -5,21 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { closePeers, connectedCount, launchBrowser, openPeer } from './lib/browser.mjs';
-import { describePage, joinCall, peerId, REMOTE_TILE, remoteTiles, waitForBody, waitForMesh } from './lib/client.mjs';
+import { connectedCount, launchBrowser, openPeer } from './lib/browser.mjs';
+import { describePage, peerId, REMOTE_TILE, remoteTiles, waitForBody, waitForMesh, withTwoPeers } from './lib/client.mjs';
 import { roomName, startServer } from './lib/server.mjs';
 
 // The shortest presence timeout the executable accepts is hold_seconds + 5.
 const HOLD_SECONDS = 5;
 const PEER_TIMEOUT_SECONDS = 10;
-
-async function twoPeerCall(browser, server, prefix) {
-  const room = roomName(prefix);
-  const a = await joinCall(browser, server, room, { name: 'a' });
-  const b = await joinCall(browser, server, room, { name: 'b' });
-  const [aId, bId] = await waitForMesh([a, b]);
-  return { room, a, b, aId, bId };
-}
 
 /** Waits until `peer` shows no remote tile any more; returns how long that took. */
 async function waitForEmptyRoom(peer, timeoutMs) {
@@ -45,8 +37,7 @@ describe('presence', () => {
   });
 
   test('a closed tab disappears from the other peer within the presence timeout', { timeout: 90_000 }, async () => {
-    const { a, b, bId } = await twoPeerCall(browser, server, 'close');
-    try {
+    await withTwoPeers(browser, server, roomName('close'), async ([a, b], [, bId]) => {
       await b.page.close({ runBeforeUnload: true });
       const took = await waitForEmptyRoom(a, PEER_TIMEOUT_SECONDS * 1000);
       await waitForBody(a, (id) => (window.__e2eTraffic || [])
@@ -55,14 +46,11 @@ describe('presence', () => {
       assert.ok(took <= PEER_TIMEOUT_SECONDS * 1000, `removal took ${took} ms`);
       await waitForBody(a, () => !document.querySelector('#waiting').hidden, 5000, 'waiting panel');
       assert.equal(await connectedCount(a), 0, 'the connection to the closed tab is closed');
-    } finally {
-      await closePeers([a, b]);
-    }
+    });
   });
 
   test('a peer that vanishes without leaving expires after the presence timeout', { timeout: 90_000 }, async () => {
-    const { a, b, bId } = await twoPeerCall(browser, server, 'vanish');
-    try {
+    await withTwoPeers(browser, server, roomName('vanish'), async ([a, b], [, bId]) => {
       // As if the browser crashed or the network went away: no leave request reaches the server.
       await b.page.evaluate(() => {
         navigator.sendBeacon = () => true;
@@ -78,14 +66,11 @@ describe('presence', () => {
       limit - (Date.now() - closedAt), 'leave event from the server', bId);
       const took = Date.now() - closedAt;
       assert.ok(took <= limit, `expiry took ${took} ms`);
-    } finally {
-      await closePeers([a, b]);
-    }
+    });
   });
 
   test('a reloaded page comes back into the call', { timeout: 90_000 }, async () => {
-    const { a, b, aId, bId } = await twoPeerCall(browser, server, 'reload');
-    try {
+    await withTwoPeers(browser, server, roomName('reload'), async ([a, b], [aId, bId]) => {
       await b.page.reload();
       await waitForBody(b, () => Boolean(document.body.dataset.peer), 20_000, 'a peer id after the reload');
       const newBId = await peerId(b);
@@ -93,9 +78,7 @@ describe('presence', () => {
       assert.deepEqual(await waitForMesh([a, b]), [aId, newBId]);
       const tiles = await remoteTiles(a);
       assert.equal(tiles.length, 1, `one tile for b, not a stale one too: ${JSON.stringify(tiles)} (old id ${bId})`);
-    } finally {
-      await closePeers([a, b]);
-    }
+    });
   });
 });
 
@@ -113,14 +96,8 @@ describe('a full room', () => {
 
   test('turns the extra peer away with a clear message and leaves the call alone', { timeout: 90_000 }, async () => {
     const room = roomName('full');
-    const peers = [];
-    try {
-      const a = await joinCall(browser, server, room, { name: 'a' });
-      peers.push(a);
-      const b = await joinCall(browser, server, room, { name: 'b' });
-      peers.push(b);
-      const [aId, bId] = await waitForMesh([a, b]);
-
+    await withTwoPeers(browser, server, room, async (peers, [aId, bId]) => {
+      const [a, b] = peers;
       const c = await openPeer(browser, `${server.url}?room=${room}`, { name: 'c' });
       peers.push(c);
       await waitForBody(c, () => document.body.dataset.state === 'full', 20_000, 'room-full state');
@@ -143,8 +120,6 @@ describe('a full room', () => {
         assert.deepEqual(tiles, [{ peer: other, state: 'connected' }], await describePage(peer));
         assert.equal(await connectedCount(peer), 1);
       }
-    } finally {
-      await closePeers(peers);
-    }
+    });
   });
 });

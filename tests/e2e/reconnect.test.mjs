@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { closePeers, launchBrowser } from './lib/browser.mjs';
-import { joinCall, waitForMesh } from './lib/client.mjs';
+import { launchBrowser } from './lib/browser.mjs';
+import { joinCall, waitForMesh, withTwoPeers } from './lib/client.mjs';
 import { roomName, startServer } from './lib/server.mjs';
 
 async function streamCount(peer) {
@@ -29,13 +29,8 @@ describe('a cut event stream', () => {
     const what = cut === 'kill' ? 'the stream\'s CGI process is killed' : 'Apache is restarted';
     test(`${what}: the client reconnects and a peer joining during the gap connects`, { timeout: 120_000 }, async () => {
       const room = roomName(cut);
-      const peers = [];
-      try {
-        const a = await joinCall(browser, server, room, { name: 'a' });
-        peers.push(a);
-        const b = await joinCall(browser, server, room, { name: 'b' });
-        peers.push(b);
-        const [aId] = await waitForMesh([a, b]);
+      await withTwoPeers(browser, server, room, async (peers, [aId]) => {
+        const [a, b] = peers;
         const streamsBefore = await streamCount(a);
 
         if (cut === 'kill') {
@@ -49,9 +44,7 @@ describe('a cut event stream', () => {
         await waitForMesh([a, b, c], 60_000);
         assert.ok(await streamCount(a) > streamsBefore, 'a opened a new event stream');
         assert.equal(await a.page.evaluate(() => document.body.dataset.state), 'live');
-      } finally {
-        await closePeers(peers);
-      }
+      });
     });
   }
 });

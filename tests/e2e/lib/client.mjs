@@ -93,7 +93,8 @@ export async function waitForMesh(peers, timeoutMs = 40_000) {
 
 /**
  * Opens peers `a` and `b` in `room`, waits until each shows the other connected with playing
- * video, runs `check` with the two, and closes them whatever happens. Returns the two ids.
+ * video, runs `check` with the two (and their ids), and closes them whatever happens, with any
+ * peer `check` pushed onto the same array. Returns the two ids.
  */
 export async function withTwoPeers(browser, server, room, check = async () => {}, timeoutMs = 40_000) {
   const peers = [];
