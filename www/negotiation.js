@@ -263,7 +263,7 @@ export function negotiate(options) {
 
   return {
     offer() {
-      if (pc.signalingState === 'stable' && !waitingForOffer) onNegotiationNeeded();
+      if (pc.signalingState === 'stable') onNegotiationNeeded();
     },
     restartIce,
     close() {
