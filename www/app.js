@@ -27,9 +27,9 @@
 //     client found the host buffering held responses and switched to hold=0.
 'use strict';
 
-import { createCall } from './call.js';
-import { isValidRoom } from './protocol.js';
-import { createUi } from './ui.js';
+import { isValidRoom } from './net/protocol.js';
+import { createCall } from './rtc/call.js';
+import { createUi } from './view/ui.js';
 
 function main() {
   const params = new URLSearchParams(location.search);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTransport } from '../../www/signaling.js';
+import { createTransport } from '../../www/net/signaling.js';
 import { fakeTimers, flushMicrotasks } from './fakes.mjs';
 
 /** An EventSource double the test drives by hand. */

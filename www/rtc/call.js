@@ -8,7 +8,7 @@
 import { encodeChat, encodeState, parsePeerMessage, cleanChatText } from './chat.js';
 import { openLocalMedia, openScreen, openTrack, classifyMediaError, describeMediaProblem } from './media.js';
 import { connectionStateOf, isPolite, negotiate } from './negotiation.js';
-import { createTransport } from './signaling.js';
+import { createTransport } from '../net/signaling.js';
 
 /** The chat channel is negotiated out of band: both sides create it with this id. */
 const CHAT_CHANNEL_ID = 0;

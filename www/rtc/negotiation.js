@@ -6,7 +6,8 @@
 // injected as {send, onmessage}, and timers are injectable, so tests drive it with fakes.
 'use strict';
 
-import { createBatcher, realTimers } from './batcher.js';
+import { realTimers } from '../timers.js';
+import { createBatcher } from './batcher.js';
 
 /**
  * @typedef {{type: 'description', data: {type: RTCSdpType, sdp?: string}}
@@ -27,7 +28,7 @@ import { createBatcher, realTimers } from './batcher.js';
  * @property {RTCPeerConnection} pc
  * @property {boolean} polite The polite side yields when both sides offer at once.
  * @property {SignalingChannel} signaling
- * @property {import('./batcher.js').Timers} [timers]
+ * @property {import('../timers.js').Timers} [timers]
  * @property {number} [candidateDelayMs] How long a burst of candidates is collected at most
  *   (it leaves sooner once it pauses: see batcher.js).
  * @property {number} [disconnectedGraceMs] How long "disconnected" may last before the

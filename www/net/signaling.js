@@ -7,7 +7,7 @@
 'use strict';
 
 import { createBackoff, parseRetryAfter } from './backoff.js';
-import { realTimers } from './batcher.js';
+import { realTimers } from '../timers.js';
 import { actionForStatus, apiUrl, createIdFilter, iceRefreshDelay, parseJoinInfo, parseServerMessage } from './protocol.js';
 
 /** EventSource.CLOSED, spelled out so that no global is needed to read it. */
@@ -72,7 +72,7 @@ export function looksBuffered(record) {
  * @property {typeof fetch} [fetch]
  * @property {typeof EventSource} [EventSource]
  * @property {(url: string, data?: string) => boolean} [sendBeacon]
- * @property {import('./batcher.js').Timers} [timers]
+ * @property {import('../timers.js').Timers} [timers]
  * @property {() => number} [now]
  * @property {() => number} [random]
  */

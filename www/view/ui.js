@@ -5,8 +5,8 @@
 'use strict';
 
 import { chooseGrid } from './layout.js';
-import { peerHue, peerLabel } from './chat.js';
-import { canShareScreen, listDevices } from './media.js';
+import { canShareScreen, listDevices } from '../rtc/media.js';
+import { peerHue, peerInitials, peerLabel } from './names.js';
 
 /** Human words for RTCPeerConnection states, shown under each remote tile. */
 const STATE_WORDS = /** @type {Record<string, string>} */ ({
@@ -31,7 +31,7 @@ const CONNECTION_NOTICES = /** @type {Record<string, {text: string, action?: str
 });
 
 /**
- * @typedef {ReturnType<typeof import('./call.js').createCall>} Call
+ * @typedef {ReturnType<typeof import('../rtc/call.js').createCall>} Call
  */
 
 /**
@@ -132,7 +132,7 @@ export function createUi(doc, options) {
       tile.dataset.peer = peerId;
       tile.dataset.state = 'new';
       name.textContent = peerLabel(peerId);
-      initials.textContent = (peerId.replace(/[^A-Za-z0-9]/g, '').slice(0, 2) || '?').toUpperCase();
+      initials.textContent = peerInitials(peerId);
       avatar.style.setProperty('--hue', String(peerHue(peerId)));
       state.textContent = STATE_WORDS.new;
     }
@@ -263,7 +263,7 @@ export function createUi(doc, options) {
 
   // ----- the view the call reports to -----
 
-  /** @type {import('./call.js').CallView} */
+  /** @type {import('../rtc/call.js').CallView} */
   const view = {
     selfId(peerId) {
       body.dataset.peer = peerId ?? '';
