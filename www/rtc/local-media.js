@@ -1,11 +1,12 @@
 // Local media as the call sends it: the microphone and camera tracks with their on/off state
-// (one record per kind, so both go through the same code), the screen share that takes the
-// camera's place while it lasts, the self view, and the notices about missing devices. It
+// (one record per kind, so both go through the same code), the screen share (screen-share.js) that
+// takes the camera's place while it lasts, the self view, and the notices about missing devices. It
 // hands every change of an outgoing track to `sendTrack` and every change of state to
 // `announce`; it never touches a connection or the DOM.
 'use strict';
 
-import { classifyMediaError, describeMediaProblem, openLocalMedia, openScreen, openTrack } from './media.js';
+import { classifyMediaError, describeMediaProblem, openLocalMedia, openTrack } from './media.js';
+import { createScreenShare } from './screen-share.js';
 
 /**
  * @typedef {{mic: boolean, camera: boolean, sharing: boolean}} MediaFlags
@@ -34,15 +35,18 @@ export function createLocalMedia(options) {
   const selfView = new options.MediaStream();
   /** @type {Record<Kind, Device>} */
   const devices = { audio: { track: null, on: true }, video: { track: null, on: true } };
-  /** @type {MediaStreamTrack | null} */
-  let screenTrack = null;
+  // While it lasts, the screen takes the camera's place in what is sent.
+  const screen = createScreenShare(mediaDevices, async () => {
+    await options.sendTrack('video', outgoing('video'));
+    report();
+  });
 
   /** @returns {MediaFlags} */
   function flags() {
     return {
       mic: Boolean(devices.audio.track) && devices.audio.on,
       camera: Boolean(devices.video.track) && devices.video.on,
-      sharing: Boolean(screenTrack),
+      sharing: Boolean(screen.track()),
     };
   }
 
@@ -51,7 +55,7 @@ export function createLocalMedia(options) {
    * @param {Kind} kind
    */
   function outgoing(kind) {
-    return kind === 'video' ? screenTrack ?? devices.video.track : devices.audio.track;
+    return kind === 'video' ? screen.track() ?? devices.video.track : devices.audio.track;
   }
 
   function report() {
@@ -90,22 +94,14 @@ export function createLocalMedia(options) {
     report();
   }
 
-  async function stopShare() {
-    const track = screenTrack;
-    if (!track) return;
-    screenTrack = null;
-    track.stop();
-    await options.sendTrack('video', devices.video.track);
-    report();
-  }
-
   return {
     stream,
     flags,
     outgoing,
     report,
     enable,
-    stopShare,
+    stopShare: screen.stop,
+    toggleShare: screen.toggle,
 
     /**
      * Starts opening camera and microphone (one permission prompt) and turns both on; the
@@ -180,30 +176,6 @@ export function createLocalMedia(options) {
       }
     },
 
-    /** Starts or stops sending the screen instead of the camera. */
-    async toggleShare() {
-      if (screenTrack) {
-        await stopShare();
-        return;
-      }
-      if (!mediaDevices) return;
-      let track;
-      try {
-        track = await openScreen(mediaDevices);
-      } catch (error) {
-        // Cancelling the browser's picker is a NotAllowedError too, and needs no message.
-        if (classifyMediaError(error) !== 'denied') console.warn('getDisplayMedia:', error);
-        return;
-      }
-      screenTrack = track;
-      // The browser's own "Stop sharing" button ends the track without asking this page.
-      track.addEventListener('ended', () => {
-        if (screenTrack === track) stopShare();
-      });
-      await options.sendTrack('video', track);
-      report();
-    },
-
     /** @param {Kind} kind */
     currentDeviceId(kind) {
       return devices[kind].track?.getSettings?.().deviceId ?? null;
@@ -211,10 +183,10 @@ export function createLocalMedia(options) {
 
     /** Stops every local track (hang-up). */
     stopAll() {
-      for (const track of [devices.audio.track, devices.video.track, screenTrack]) track?.stop();
+      for (const track of [devices.audio.track, devices.video.track]) track?.stop();
+      screen.drop();
       devices.audio.track = null;
       devices.video.track = null;
-      screenTrack = null;
     },
   };
 }

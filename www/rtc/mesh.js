@@ -5,7 +5,8 @@
 // the DOM belong elsewhere; connections come from `newConnection`, so tests pass fakes.
 'use strict';
 
-import { connectionStateOf, isPolite, negotiate } from './negotiation.js';
+import { connectionStateOf } from './ice-restart.js';
+import { isPolite, negotiate } from './negotiation.js';
 
 /**
  * @typedef {object} RemotePeer
@@ -35,6 +36,86 @@ import { connectionStateOf, isPolite, negotiate } from './negotiation.js';
  * @property {Partial<import('./negotiation.js').NegotiatorOptions>} [negotiation] Extra
  *   options for every negotiator (tests pass fake timers).
  */
+
+/**
+ * Gives a new connection the local tracks.
+ * @param {RemotePeer} peer
+ * @param {LocalTracks} local
+ * @param {boolean} offering
+ */
+function addLocalTracks(peer, local, offering) {
+  if (offering) {
+    // The offer goes out at once, camera and microphone ready or not: a track that comes
+    // later takes its place in the sender with replaceTrack, which needs no new offer.
+    const init = { direction: /** @type {const} */ ('sendrecv'), streams: [local.stream] };
+    peer.senders.audio = peer.pc.addTransceiver(local.audio ?? 'audio', init).sender;
+    peer.senders.video = peer.pc.addTransceiver(local.video ?? 'video', init).sender;
+  } else {
+    // The answering side adds tracks before the offer is applied, so that the offer's
+    // sections take them up (a transceiver added on its own would need another offer).
+    if (local.audio) peer.senders.audio = peer.pc.addTrack(local.audio, local.stream);
+    if (local.video) peer.senders.video = peer.pc.addTrack(local.video, local.stream);
+  }
+}
+
+/**
+ * Reports a connection's incoming tracks and state changes to the view while it is the
+ * peer's current one.
+ * @param {RemotePeer} peer
+ * @param {() => boolean} isCurrent
+ * @param {import('./call.js').CallView} view
+ */
+function watch(peer, isCurrent, view) {
+  const { id, pc } = peer;
+  pc.addEventListener('track', (event) => {
+    if (!isCurrent()) return;
+    if (!peer.stream.getTracks().includes(event.track)) peer.stream.addTrack(event.track);
+    view.peerStream(id, peer.stream);
+  });
+  const reportState = () => {
+    if (isCurrent()) view.peerConnectionState(id, connectionStateOf(pc));
+  };
+  pc.addEventListener('connectionstatechange', reportState);
+  pc.addEventListener('iceconnectionstatechange', reportState);
+}
+
+/**
+ * Sends `track` (or nothing) as this kind to every peer. replaceTrack needs no
+ * renegotiation; a peer that had no sender of this kind gets one added, which renegotiates
+ * by itself.
+ * @param {Iterable<RemotePeer>} peers
+ * @param {'audio' | 'video'} kind
+ * @param {MediaStreamTrack | null} track
+ * @param {MediaStream} stream
+ */
+async function sendTrackTo(peers, kind, track, stream) {
+  const work = [];
+  for (const peer of peers) {
+    const sender = peer.senders[kind];
+    if (sender) work.push(sender.replaceTrack(track).catch((error) => console.warn('replaceTrack:', error)));
+    else if (track) peer.senders[kind] = peer.pc.addTrack(track, stream);
+  }
+  await Promise.all(work);
+}
+
+/**
+ * @param {Map<string, RemotePeer>} peers
+ * @param {string | null} selfId
+ * @param {import('./data-channel.js').Channels} channels
+ */
+function snapshotOf(peers, selfId, channels) {
+  const snapshot = new Map();
+  for (const [id, peer] of peers) {
+    snapshot.set(id, {
+      connectionState: connectionStateOf(peer.pc),
+      iceConnectionState: peer.pc.iceConnectionState,
+      signalingState: peer.pc.signalingState,
+      channelState: channels.state(id),
+      polite: selfId ? isPolite(selfId, id) : null,
+    });
+  }
+  return snapshot;
+}
 
 /**
  * @param {MeshOptions} options
@@ -79,46 +160,11 @@ export function createMesh(options) {
     const peer = { id, pc, negotiator, signaling, stream: options.newStream(), senders: { audio: null, video: null } };
     peers.set(id, peer);
     view.peerAdded(id);
-    addLocalTracks(peer, how.offering === true);
-    watch(peer);
+    addLocalTracks(peer, options.localTracks(), how.offering === true);
+    watch(peer, () => peers.get(id) === peer, view);
     view.peerConnectionState(id, connectionStateOf(pc));
     if (how.offering) negotiator.offer();
     return peer;
-  }
-
-  /**
-   * @param {RemotePeer} peer
-   * @param {boolean} offering
-   */
-  function addLocalTracks(peer, offering) {
-    const local = options.localTracks();
-    if (offering) {
-      // The offer goes out at once, camera and microphone ready or not: a track that comes
-      // later takes its place in the sender with replaceTrack, which needs no new offer.
-      const init = { direction: /** @type {const} */ ('sendrecv'), streams: [local.stream] };
-      peer.senders.audio = peer.pc.addTransceiver(local.audio ?? 'audio', init).sender;
-      peer.senders.video = peer.pc.addTransceiver(local.video ?? 'video', init).sender;
-    } else {
-      // The answering side adds tracks before the offer is applied, so that the offer's
-      // sections take them up (a transceiver added on its own would need another offer).
-      if (local.audio) peer.senders.audio = peer.pc.addTrack(local.audio, local.stream);
-      if (local.video) peer.senders.video = peer.pc.addTrack(local.video, local.stream);
-    }
-  }
-
-  /** @param {RemotePeer} peer */
-  function watch(peer) {
-    const { id, pc } = peer;
-    pc.addEventListener('track', (event) => {
-      if (peers.get(id) !== peer) return;
-      if (!peer.stream.getTracks().includes(event.track)) peer.stream.addTrack(event.track);
-      view.peerStream(id, peer.stream);
-    });
-    const reportState = () => {
-      if (peers.get(id) === peer) view.peerConnectionState(id, connectionStateOf(pc));
-    };
-    pc.addEventListener('connectionstatechange', reportState);
-    pc.addEventListener('iceconnectionstatechange', reportState);
   }
 
   /**
@@ -205,21 +251,10 @@ export function createMesh(options) {
     },
 
     /**
-     * Sends `track` (or nothing) as this kind to every peer. replaceTrack needs no
-     * renegotiation; a peer that had no sender of this kind gets one added, which
-     * renegotiates by itself.
      * @param {'audio' | 'video'} kind
      * @param {MediaStreamTrack | null} track
      */
-    async sendTrack(kind, track) {
-      const work = [];
-      for (const peer of peers.values()) {
-        const sender = peer.senders[kind];
-        if (sender) work.push(sender.replaceTrack(track).catch((error) => console.warn('replaceTrack:', error)));
-        else if (track) peer.senders[kind] = peer.pc.addTrack(track, options.localTracks().stream);
-      }
-      await Promise.all(work);
-    },
+    sendTrack: (kind, track) => sendTrackTo(peers.values(), kind, track, options.localTracks().stream),
 
     /** @param {RTCConfiguration} configuration New ICE servers for every connection. */
     setConfiguration(configuration) {
@@ -235,18 +270,6 @@ export function createMesh(options) {
     selfId: () => selfId,
 
     /** Read-only snapshot for debugging and end-to-end tests. */
-    snapshot() {
-      const snapshot = new Map();
-      for (const [id, peer] of peers) {
-        snapshot.set(id, {
-          connectionState: connectionStateOf(peer.pc),
-          iceConnectionState: peer.pc.iceConnectionState,
-          signalingState: peer.pc.signalingState,
-          channelState: channels.state(id),
-          polite: selfId ? isPolite(selfId, id) : null,
-        });
-      }
-      return snapshot;
-    },
+    snapshot: () => snapshotOf(peers, selfId, channels),
   };
 }
