@@ -166,9 +166,15 @@ export function createCall(options) {
     sendChat: (text) => channels.sendChat(text),
     toggleMic: () => media.toggle('audio'),
     toggleCamera: () => media.toggle('video'),
-    /** @param {'audio' | 'video'} kind @param {string} [deviceId] */
+    /**
+     * @param {'audio' | 'video'} kind
+     * @param {string} [deviceId]
+     */
     enableDevice: (kind, deviceId) => media.enable(kind, deviceId),
-    /** @param {'audio' | 'video'} kind @param {string} deviceId */
+    /**
+     * @param {'audio' | 'video'} kind
+     * @param {string} deviceId
+     */
     chooseDevice: (kind, deviceId) => media.choose(kind, deviceId),
     toggleShare: () => media.toggleShare(),
     stopShare: () => media.stopShare(),

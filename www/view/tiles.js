@@ -206,14 +206,20 @@ export function createTiles(page) {
       tile.remove();
       layout();
     },
-    /** @param {string} peerId @param {string} state */
+    /**
+     * @param {string} peerId
+     * @param {string} state
+     */
     peerConnectionState(peerId, state) {
       const tile = remoteTiles.get(peerId);
       if (!tile) return;
       tile.dataset.state = state;
       /** @type {HTMLElement} */ (tile.querySelector('.state')).textContent = STATE_WORDS[state] ?? state;
     },
-    /** @param {string} peerId @param {MediaStream} stream */
+    /**
+     * @param {string} peerId
+     * @param {MediaStream} stream
+     */
     peerStream(peerId, stream) {
       const tile = remoteTiles.get(peerId);
       if (!tile) return;
@@ -222,7 +228,10 @@ export function createTiles(page) {
         tile.dataset.camera = 'on';
       }
     },
-    /** @param {string} peerId @param {import('../rtc/local-media.js').MediaFlags} flags */
+    /**
+     * @param {string} peerId
+     * @param {import('../rtc/local-media.js').MediaFlags} flags
+     */
     peerMedia(peerId, flags) {
       const tile = remoteTiles.get(peerId);
       if (!tile) return;
