@@ -109,8 +109,12 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
         }
         Request::Ice { room, credentials } => Store::open(&settings)
             .and_then(|store| post::ice(&store, &settings, &room, &credentials, now)),
-        Request::Join { room, address } => Store::open(&settings)
-            .and_then(|store| post::join(&store, &settings, &room, &address, now)),
+        Request::Join {
+            room,
+            address,
+            sealed,
+        } => Store::open(&settings)
+            .and_then(|store| post::join(&store, &settings, &room, &address, sealed, now)),
         Request::Post {
             room,
             credentials,

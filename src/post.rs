@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::config::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::request::{Credentials, OutgoingMessage, PeerId, RoomName};
 use crate::response::Response;
 use crate::secret;
@@ -33,13 +33,16 @@ pub fn join(
     settings: &Settings,
     room: &RoomName,
     address: &str,
+    sealed: bool,
     now: u64,
 ) -> Result<Response> {
     store.admit_join(address, now)?;
     store.sweep_if_due(now);
     let mut locked = store.lock_room(room)?;
     locked.expire_stale(now);
+    locked.seal_if_empty(sealed);
     let joined = locked.join(now);
+    let room_sealed = locked.is_sealed();
     // Expired peers are written away even when the room turns out to be full.
     locked.finish()?;
     let joined = joined?;
@@ -58,9 +61,14 @@ pub fn join(
             "holdSeconds": settings.hold_seconds,
             "peerTimeoutSeconds": settings.peer_timeout_seconds,
             "maxPeers": settings.max_peers,
+            "sealed": room_sealed,
         }),
     ))
 }
+
+/// Why a sealed room refuses a post that is not sealed.
+const UNSEALED_POST: &str = "this room is sealed: every message must be sealed, \
+    {\"type\": \"sealed\", \"data\": {\"sealed\": BASE64}} (see PROTOCOL.md, \"Sealed rooms\")";
 
 /// Stores a message for one peer or for everyone else in the room.
 pub fn post(
@@ -73,6 +81,9 @@ pub fn post(
     let mut locked = store.lock_room(room)?;
     locked.expire_stale(now);
     let delivered = locked.authenticate(credentials).and_then(|()| {
+        if locked.is_sealed() && !message.sealed {
+            return Err(Error::BadRequest(UNSEALED_POST.to_string()));
+        }
         locked.deliver(
             &credentials.peer,
             message.to.as_ref(),

@@ -36,6 +36,8 @@ pub struct OutgoingMessage {
     pub kind: String,
     /// The `data` value as compact JSON text (so one line), ready to be stored and streamed.
     pub data: Option<String>,
+    /// Whether the message has the form a sealed room takes (PROTOCOL.md, "Sealed rooms").
+    pub sealed: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -56,6 +58,8 @@ pub enum Request {
     Join {
         room: RoomName,
         address: String,
+        /// The joiner asks for a sealed room (`sealed=1`).
+        sealed: bool,
     },
     Post {
         room: RoomName,
@@ -289,6 +293,7 @@ fn parse_message(body: &[u8]) -> Result<OutgoingMessage> {
         )));
     }
     let to = message.to.as_deref().map(PeerId::parse).transpose()?;
+    let sealed = is_sealed_form(&message.kind, message.data.as_ref());
     // Re-serialising (rather than passing the raw text on) makes the value one compact line,
     // which the store's records and SSE `data:` lines depend on, and parsing it first puts
     // serde_json's nesting limit between a hostile sender and the other browsers.
@@ -300,7 +305,41 @@ fn parse_message(body: &[u8]) -> Result<OutgoingMessage> {
         to,
         kind: message.kind,
         data,
+        sealed,
     })
+}
+
+/// Reads join's `sealed` parameter: absent, or `1`.
+fn sealed_parameter(value: Option<&str>) -> Result<bool> {
+    match value {
+        None => Ok(false),
+        Some("1") => Ok(true),
+        Some(_) => Err(Error::BadRequest(
+            "\"sealed\" takes only the value 1 (leave it out for a room that is not sealed)"
+                .to_string(),
+        )),
+    }
+}
+
+/// The one form of message a sealed room accepts: type `sealed`, and data an object whose
+/// only key `sealed` holds base64 text (PROTOCOL.md, "Sealed rooms").
+fn is_sealed_form(kind: &str, data: Option<&Value>) -> bool {
+    let Some(object) = data.and_then(Value::as_object) else {
+        return false;
+    };
+    let base64 = |text: &str| {
+        !text.is_empty()
+            && text.len() % 4 == 0
+            && text
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"+/=".contains(&byte))
+    };
+    kind == "sealed"
+        && object.len() == 1
+        && object
+            .get("sealed")
+            .and_then(Value::as_str)
+            .is_some_and(base64)
 }
 
 impl Request {
@@ -334,10 +373,11 @@ impl Request {
         match mode {
             "join" => {
                 require_method(method, "POST", "join")?;
-                query.only(&["mode", "room"])?;
+                query.only(&["mode", "room", "sealed"])?;
                 Ok(Request::Join {
                     room: query.room()?,
                     address: variable("REMOTE_ADDR").to_string(),
+                    sealed: sealed_parameter(query.get("sealed"))?,
                 })
             }
             "post" => {

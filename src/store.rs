@@ -85,6 +85,14 @@ pub struct Record {
 #[derive(Serialize, Deserialize, Default)]
 struct RoomState {
     peers: Vec<PeerEntry>,
+    /// Set by the first joiner of a sealed room and never cleared; absent from the files of
+    /// rooms that are not sealed (so theirs read and write as before sealing existed).
+    #[serde(default, skip_serializing_if = "is_false")]
+    sealed: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -1208,6 +1216,22 @@ fn seconds_since_modified(metadata: io::Result<fs::Metadata>, now: u64) -> Optio
 fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |duration| duration.as_secs())
+}
+
+/// Sealing (PROTOCOL.md, "Sealed rooms"): the first joiner of an empty room may seal it, and
+/// a sealed room stays sealed.
+impl Room<'_> {
+    /// Seals the room when the joiner asks and nobody is in it yet; saved with the join.
+    pub fn seal_if_empty(&mut self, sealed: bool) {
+        if sealed && !self.state.sealed && self.state.peers.is_empty() {
+            self.state.sealed = true;
+            self.state_changed = true;
+        }
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.state.sealed
+    }
 }
 
 #[cfg(test)]

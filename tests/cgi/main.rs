@@ -3,4 +3,5 @@
 
 mod api;
 mod hardening;
+mod sealed;
 mod site;
