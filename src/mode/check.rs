@@ -74,6 +74,11 @@ fn row(name: &'static str, verdict: Verdict, text: impl Into<String>) -> Row {
 }
 
 fn page(settings: &Settings, https: bool, server_software: &str, script_name: &str) -> Response {
+    render(&rows(settings, https, server_software), script_name)
+}
+
+/// What the page reports, one row per fact.
+fn rows(settings: &Settings, https: bool, server_software: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     let static_build = cfg!(target_feature = "crt-static");
     rows.push(row(
@@ -185,13 +190,16 @@ fn page(settings: &Settings, https: bool, server_software: &str, script_name: &s
             "none: calls between some networks (mobile data, strict company networks) will not connect. Add a TURN server to webrtc.json.",
         )
     });
+    rows
+}
 
+fn render(rows: &[Row], script_name: &str) -> Response {
     let mut table = String::new();
     for Row {
         name,
         verdict,
         text,
-    } in &rows
+    } in rows
     {
         let (class, mark) = match verdict {
             Verdict::Good => ("good", "✔"),
