@@ -9,11 +9,12 @@ import { createHash, webcrypto } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { closePeers, launchBrowser, openPeer } from './lib/browser.mjs';
-import { joinCall, peerId, REMOTE_TILE, waitForBody, waitForMesh } from './lib/client.mjs';
-import { join, post, roomName, startServer } from './lib/server.mjs';
+import { closePeers, openPeer } from './lib/browser.mjs';
+import { bodyData, joinCall, peerId, UI, waitForBody, waitForMesh } from './lib/client.mjs';
+import { serverAndBrowser } from './lib/fixture.mjs';
+import { join, post, roomName } from './lib/server.mjs';
 import { deriveRoomKey, openMessage, sealMessage, secretFromFragment } from '../../www/net/seal.js';
 
 /** Opens the bare URL (a fresh room, by redirect) and waits for the join. */
@@ -36,9 +37,9 @@ function waitForJoin(peer) {
 
 /** The safety code each remote tile shows, by peer id, once `count` tiles have one. */
 async function shownCodes(peer, count) {
-  await waitForBody(peer, (n) => document.querySelectorAll('#tiles > figure.tile[data-safety-code]').length === n,
-    15_000, `${count} safety codes`, count);
-  return new Map(await peer.page.$$eval(REMOTE_TILE, (tiles) => tiles.map((tile) => [tile.dataset.peer, tile.dataset.safetyCode])));
+  await waitForBody(peer, ([selector, n]) => document.querySelectorAll(selector).length === n,
+    15_000, `${count} safety codes`, [UI.tileWithSafetyCode, count]);
+  return new Map(await peer.page.$$eval(UI.remoteTile, (tiles) => tiles.map((tile) => [tile.dataset.peer, tile.dataset.safetyCode])));
 }
 
 /**
@@ -126,26 +127,18 @@ function inboxRecords(server, room, peer) {
 }
 
 describe('sealed rooms through Apache', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({ name: 'sealed' });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.stop();
-  });
+  const fixture = serverAndBrowser({ name: 'sealed' });
 
   test('a fresh room is sealed, and a sealed two-person call leaves nothing readable on the host', { timeout: 90_000 }, async () => {
+    const { server } = fixture;
     const peers = [];
     try {
-      const { peer: a, link } = await openFreshRoom(browser, server, 'a');
+      const { peer: a, link } = await openFreshRoom(fixture.browser, server, 'a');
       peers.push(a);
       assert.match(link, /#k=[A-Za-z0-9_-]{43}$/, 'the key is in the fragment');
-      assert.equal(await a.page.inputValue('#room-link'), link, 'the waiting panel shares the whole link');
-      assert.equal(await a.page.getAttribute('#seal-state', 'data-sealed'), 'true');
-      peers.push(await openLink(browser, link, 'b'));
+      assert.equal(await a.page.inputValue(UI.roomLink), link, 'the waiting panel shares the whole link');
+      assert.equal(await a.page.getAttribute(UI.sealState, 'data-sealed'), 'true');
+      peers.push(await openLink(fixture.browser, link, 'b'));
       await waitForMesh(peers);
       assert.ok(await peers[1].page.evaluate(() => window.webrtcCgi.sealed), 'b seals too');
       await checkSafetyCodes(peers);
@@ -157,12 +150,13 @@ describe('sealed rooms through Apache', () => {
   });
 
   test('a sealed three-person call connects, with one code per pair', { timeout: 120_000 }, async () => {
+    const { server } = fixture;
     const peers = [];
     try {
-      const { peer: a, link } = await openFreshRoom(browser, server, 'a');
+      const { peer: a, link } = await openFreshRoom(fixture.browser, server, 'a');
       peers.push(a);
-      peers.push(await openLink(browser, link, 'b'));
-      peers.push(await openLink(browser, link, 'c'));
+      peers.push(await openLink(fixture.browser, link, 'b'));
+      peers.push(await openLink(fixture.browser, link, 'c'));
       await waitForMesh(peers);
       await checkSafetyCodes(peers);
       assertNothingReadable(server, 'during the three-person call');
@@ -172,16 +166,17 @@ describe('sealed rooms through Apache', () => {
   });
 
   test('a message altered on the host\'s disk is refused with a warning; the genuine one works', { timeout: 90_000 }, async () => {
+    const { server } = fixture;
     const peers = [];
     try {
-      const { peer: a, link, room } = await openFreshRoom(browser, server, 'a');
+      const { peer: a, link, room } = await openFreshRoom(fixture.browser, server, 'a');
       peers.push(a);
       const aId = await peerId(a);
       const key = await deriveRoomKey(webcrypto.subtle, secretFromFragment(new URL(link).hash), room);
       // A second participant that speaks HTTP: it holds the key, as a real one would.
       const x = await join(`${server.url}?sealed=1`, room);
       assert.equal(x.sealed, true);
-      await waitForBody(a, (id) => Boolean(document.querySelector(`#tiles > figure.tile[data-peer="${id}"]`)), 10_000, 'x\'s tile', x.peer);
+      await waitForBody(a, (selector) => Boolean(document.querySelector(selector)), 10_000, 'x\'s tile', UI.tileOf(x.peer));
       const sdp = await a.page.evaluate(async () => {
         const pc = new RTCPeerConnection();
         pc.createDataChannel('probe');
@@ -207,8 +202,9 @@ describe('sealed rooms through Apache', () => {
       fs.writeFileSync(stored.file, lines.join('\n'));
       await a.context.setOffline(false);
 
-      await waitForBody(a, () => document.querySelector('#status').dataset.kind === 'tampered', 30_000, 'the tamper warning');
-      assert.match(await a.page.textContent('#status-text'), /altered/);
+      await waitForBody(a, (selector) => document.querySelector(selector).dataset.kind === 'tampered', 30_000,
+        'the tamper warning', UI.status);
+      assert.match(await a.page.textContent(UI.statusText), /altered/);
       await a.page.waitForTimeout(2000);
       const answersTo = async () => {
         const records = inboxRecords(server, room, x.peer).filter((record) => record.payload.from === aId);
@@ -228,35 +224,37 @@ describe('sealed rooms through Apache', () => {
   });
 
   test('a sealed room opened without its key is an incomplete link, and joins nothing', { timeout: 60_000 }, async () => {
+    const { server } = fixture;
     const peers = [];
     try {
-      const { peer: a, room } = await openFreshRoom(browser, server, 'a');
+      const { peer: a, room } = await openFreshRoom(fixture.browser, server, 'a');
       peers.push(a);
-      const visitor = await openPeer(browser, `${server.url}?room=${room}`, { name: 'visitor' });
+      const visitor = await openPeer(fixture.browser, `${server.url}?room=${room}`, { name: 'visitor' });
       peers.push(visitor);
       await waitForBody(visitor, () => document.body.dataset.state === 'incomplete', 20_000, 'the incomplete-link state');
-      assert.equal(await visitor.page.getAttribute('#status', 'data-kind'), 'incomplete');
-      assert.match(await visitor.page.textContent('#status-text'), /link is incomplete.*whole link/s);
-      assert.equal(await visitor.page.isVisible('#waiting'), false);
+      assert.equal(await visitor.page.getAttribute(UI.status, 'data-kind'), 'incomplete');
+      assert.match(await visitor.page.textContent(UI.statusText), /link is incomplete.*whole link/s);
+      assert.equal(await visitor.page.isVisible(UI.waiting), false);
       // The visitor joined only to learn that the room is sealed, and left at once.
       await a.page.waitForTimeout(3000);
-      assert.equal(await a.page.evaluate(() => document.body.dataset.peers), '0', 'no lasting tile for the visitor');
-      assert.ok(!(await visitor.page.evaluate(() => document.body.dataset.peer)), 'the visitor holds no peer id');
+      assert.equal(await bodyData(a, 'peers'), '0', 'no lasting tile for the visitor');
+      assert.ok(!(await bodyData(visitor, 'peer')), 'the visitor holds no peer id');
     } finally {
       await closePeers(peers);
     }
   });
 
   test('a room without a key keeps working and says it is not sealed', { timeout: 90_000 }, async () => {
+    const { server } = fixture;
     const peers = [];
     const room = roomName('unsealed');
     try {
-      peers.push(await joinCall(browser, server, room, { name: 'a' }));
-      peers.push(await joinCall(browser, server, room, { name: 'b' }));
+      peers.push(await joinCall(fixture.browser, server, room, { name: 'a' }));
+      peers.push(await joinCall(fixture.browser, server, room, { name: 'b' }));
       await waitForMesh(peers);
       for (const peer of peers) {
-        assert.equal(await peer.page.getAttribute('#seal-state', 'data-sealed'), 'false');
-        assert.equal(await peer.page.textContent('#seal-state'), 'Not sealed');
+        assert.equal(await peer.page.getAttribute(UI.sealState, 'data-sealed'), 'false');
+        assert.equal(await peer.page.textContent(UI.sealState), 'Not sealed');
       }
       await checkSafetyCodes(peers);
     } finally {
