@@ -257,6 +257,13 @@ describe('sealed rooms through Apache', () => {
         assert.equal(await peer.page.textContent(UI.sealState), 'Not sealed');
       }
       await checkSafetyCodes(peers);
+      // A link with a key to a room the server calls open is a host that unsealed it.
+      const withKey = await openPeer(fixture.browser, `${server.url}?room=${room}#k=${'A'.repeat(42)}E`, { name: 'keyed' });
+      peers.push(withKey);
+      await waitForBody(withKey, () => document.body.dataset.state === 'error', 20_000, 'the refusal');
+      assert.match(await withKey.page.textContent(UI.statusText), /server says the room is not sealed/);
+      await peers[0].page.waitForTimeout(3000);
+      assert.equal(await bodyData(peers[0], 'peers'), '1', 'it did not take part');
     } finally {
       await closePeers(peers);
     }
