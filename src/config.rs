@@ -120,8 +120,15 @@ impl Settings {
 
     /// Validates settings text. Relative `data_dir` values are taken relative to `base`.
     pub fn parse(text: &str, base: &Path, source: Option<PathBuf>) -> Result<Settings> {
-        let file: SettingsFile = serde_json::from_str(text)
-            .map_err(|error| Error::Settings(format!("{SETTINGS_FILE_NAME}: {error}")))?;
+        let settings_error =
+            |error: serde_json::Error| Error::Settings(format!("{SETTINGS_FILE_NAME}: {error}"));
+        let mut keys: serde_json::Map<String, Value> =
+            serde_json::from_str(text).map_err(settings_error)?;
+        // JSON has no comments: keys starting with "_" are notes, as in the shipped
+        // webrtc.example.json, which explains each setting in such a key beside it.
+        keys.retain(|key, _| !key.starts_with('_'));
+        let file: SettingsFile =
+            serde_json::from_value(Value::Object(keys)).map_err(settings_error)?;
 
         let hold_seconds = in_range("hold_seconds", file.hold_seconds, 20, 0, 50)?;
         let retry_ms = in_range("retry_ms", file.retry_ms, 500, 100, 60_000)?;
@@ -373,6 +380,33 @@ mod tests {
             "needs a TURN server",
         );
         check_error(r#"{"ice_transport_policy": "none"}"#, "unknown variant");
+    }
+
+    #[test]
+    fn keys_starting_with_an_underscore_are_notes() {
+        let settings =
+            parse(r#"{"_comment": ["a note"], "_turn": {"urls": 1}, "max_peers": 3}"#).unwrap();
+        assert_eq!(settings.max_peers, 3);
+        assert!(settings.turn.is_none());
+        check_error(r#"{"_note": 1, "max_peer": 3}"#, "unknown field `max_peer`");
+    }
+
+    #[test]
+    fn the_shipped_example_is_valid_and_holds_the_defaults() {
+        let example = include_str!("../scripts/deploy/webrtc.example.json");
+        let settings = parse(example).unwrap();
+        // The example names the default data_dir explicitly; everything else must match.
+        let defaults = Settings {
+            data_dir_is_default: false,
+            ..parse("{}").unwrap()
+        };
+        assert_eq!(format!("{settings:?}"), format!("{defaults:?}"));
+        // Its guide to TURN: rename "_turn" to "turn".
+        let with_turn = parse(&example.replace("\"_turn\":", "\"turn\":")).unwrap();
+        assert_eq!(
+            with_turn.turn.map(|turn| turn.urls),
+            Some(vec!["turn:turn.example.org:3478".to_string()])
+        );
     }
 
     #[test]
