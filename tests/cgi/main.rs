@@ -13,5 +13,6 @@ mod api;
 mod crashes;
 mod floods;
 mod hostile;
+mod shell;
 mod site;
 mod storage;
