@@ -7,8 +7,9 @@
   owner 0; the SHA256SUMS inside and beside them are right; the files are the repository's.
 - Reproducibility: a second run gives the same bytes, and so does a build from a copy of the
   sources in another folder with a fresh target folder; the program names neither folder.
-- The unpacked archive works: its webrtc.cgi, served by the test Apache with its .htaccess,
-  passes the end-to-end two-peer call and the self-check page's streaming test.
+- The unpacked archive works: its webrtc.cgi names its build (--version), accepts the example
+  settings renamed to webrtc.json, passes --check, and, served by the test Apache with its
+  .htaccess, passes the end-to-end two-peer call and the self-check page's streaming test.
 
 It starts Apache and Chromium (through tests/e2e), so run it alone, as scripts/test does. It
 writes only target/dist (scripts/package's output) and temporary folders it removes.
@@ -235,19 +236,42 @@ def cgi_request(folder, query):
     return int(status.group(1)), body.decode("utf-8", "replace")
 
 
-def check_example_settings(folder):
-    """INSTALL.txt's step: rename webrtc.example.json to webrtc.json; the program accepts it."""
+def shell_run(folder, *args):
+    """Runs the unpacked webrtc.cgi from a shell (no CGI variables) in its folder."""
+    done = subprocess.run(
+        [folder / "webrtc.cgi", *args], cwd=folder, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=30
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def check_unpacked_program(folder, identity):
+    """INSTALL.txt's steps: rename webrtc.example.json to webrtc.json, open ?mode=check (here
+    as a CGI run), and over SSH, --version and --check."""
+    version, commit, _ = identity
+    status, stdout, stderr = shell_run(folder, "--version")
+    check(
+        status == 0 and stdout.startswith(f"webrtc-cgi {version} (commit {commit}, client "),
+        f"--version of the release names another build than {version}, {commit}: {status} {stdout!r} {stderr!r}",
+    )
     (folder / "webrtc.example.json").rename(folder / "webrtc.json")
     try:
         status, body = cgi_request(folder, "mode=check")
         check(status == 200, f"the self-check with the renamed example answered {status}:\n{body[:2000]}")
         check("webrtc.json found and valid" in body, f"the self-check did not accept the renamed example:\n{body[:2000]}")
         check("writable, and locking works" in body, f"the self-check found no working data folder:\n{body[:2000]}")
+        check(f"commit {commit}" in body, f"the self-check page does not name the build {commit}:\n{body[:2000]}")
         check((folder / "webrtc-data").is_dir(), "the default data folder was not created beside webrtc.cgi")
+        status, stdout, stderr = shell_run(folder, "--check")
+        for line in [
+            "ok       Build: static",
+            "ok       Settings: webrtc.json found and valid",
+            "ok       Data directory: writable, and locking works",
+        ]:
+            check(status == 0 and line in stdout, f"--check of the release: {line!r} missing, or status {status}:\n{stdout}{stderr}")
     finally:
         shutil.rmtree(folder / "webrtc-data", ignore_errors=True)
         (folder / "webrtc.json").rename(folder / "webrtc.example.json")
-    print("ok: the unpacked webrtc.cgi accepts webrtc.example.json renamed to webrtc.json")
+    print("ok: the unpacked webrtc.cgi names its build, accepts the renamed example, and passes --check")
 
 
 def check_unpacked_call(folder):
@@ -279,6 +303,8 @@ def timed(action, *args):
 
 
 def main():
+    # Each line as it happens: the run takes minutes, and its output usually goes to a pipe.
+    sys.stdout.reconfigure(line_buffering=True)
     scratch = Path(tempfile.mkdtemp(prefix="webrtc-cgi-package-"))
     try:
         built = timed(package, REPO)
@@ -288,7 +314,7 @@ def main():
         check_no_build_paths(built, REPO.resolve(), cargo_home)
         timed(check_reproducible, built, scratch)
         folder = unpack(built, scratch / "unpacked")
-        check_example_settings(folder)
+        check_unpacked_program(folder, built.identity())
         timed(check_unpacked_call, folder)
     except Failure as failure:
         print(f"tests/package/check.py: FAILED: {failure}", file=sys.stderr)
