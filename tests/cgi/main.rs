@@ -15,5 +15,6 @@ mod crashes;
 mod floods;
 mod hostile;
 mod sealed;
+mod shell;
 mod site;
 mod storage;
