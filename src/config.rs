@@ -117,8 +117,7 @@ impl Settings {
 
     /// Validates settings text. Relative `data_dir` values are taken relative to `base`.
     pub fn parse(text: &str, base: &Path, source: Option<PathBuf>) -> Result<Settings> {
-        let file: SettingsFile = serde_json::from_str(text)
-            .map_err(|error| Error::Settings(format!("{SETTINGS_FILE_NAME}: {error}")))?;
+        let file = parse_file(text)?;
 
         let hold_seconds = in_range("hold_seconds", file.hold_seconds, 20, 0, 50)?;
         let retry_ms = in_range("retry_ms", file.retry_ms, 500, 100, 60_000)?;
@@ -131,8 +130,7 @@ impl Settings {
         )?;
         if peer_timeout_seconds < hold_seconds + 5 {
             return Err(Error::Settings(format!(
-                "{SETTINGS_FILE_NAME}: peer_timeout_seconds ({peer_timeout_seconds}) must be at least hold_seconds + 5 ({}), or held peers would expire",
-                hold_seconds + 5
+                "{SETTINGS_FILE_NAME}: peer_timeout_seconds must be at least hold_seconds + 5, or held peers would expire"
             )));
         }
         let max_peers = in_range("max_peers", file.max_peers, 6, 2, 16)? as usize;
@@ -208,6 +206,98 @@ impl Settings {
     }
 }
 
+/// What each key of the settings file holds, for messages about a value of the wrong type.
+const EXPECTED: &[(&str, &str)] = &[
+    ("data_dir", "a folder path (text)"),
+    (
+        "ice_servers",
+        "a list of objects like {\"urls\": \"stun:host:3478\"}",
+    ),
+    (
+        "turn",
+        "an object {\"urls\": ..., \"secret\": \"...\", \"ttl_seconds\": N}",
+    ),
+    ("turn.urls", "a turn: URL or a list of them"),
+    ("turn.secret", "text (coturn's static-auth-secret)"),
+    ("ice_transport_policy", "\"all\" or \"relay\""),
+    (
+        "trusted_proxies",
+        "a list of addresses or networks, like \"203.0.113.7\" or \"2001:db8::/32\"",
+    ),
+];
+
+/// Parses the file's JSON. serde's own messages quote the offending value, and a settings
+/// error is shown to visitors (a 500 page), so they are replaced by ones that name the key
+/// and what it must hold, never the value given: it may be a secret.
+fn parse_file(text: &str) -> Result<SettingsFile> {
+    let value: Value = serde_json::from_str(text).map_err(|error| {
+        Error::Settings(format!(
+            "{SETTINGS_FILE_NAME} is not valid JSON (line {}, column {})",
+            error.line(),
+            error.column()
+        ))
+    })?;
+    let Value::Object(fields) = &value else {
+        return Err(Error::Settings(format!(
+            "{SETTINGS_FILE_NAME} must hold one JSON object {{\"key\": value, ...}}"
+        )));
+    };
+    if let Ok(file) = serde_json::from_value::<SettingsFile>(value.clone()) {
+        return Ok(file);
+    }
+    // Finds the key that fails on its own; an unknown key fails with its name only.
+    for (key, field) in fields {
+        let alone = serde_json::json!({ key.as_str(): field });
+        let Err(error) = serde_json::from_value::<SettingsFile>(alone) else {
+            continue;
+        };
+        if error.to_string().starts_with("unknown field") {
+            return Err(Error::Settings(format!(
+                "{SETTINGS_FILE_NAME}: unknown field `{}`",
+                shown_key(key)
+            )));
+        }
+        let path = match (key.as_str(), field) {
+            ("turn", Value::Object(turn)) => turn_key_at_fault(turn),
+            _ => key.clone(),
+        };
+        let expected = EXPECTED
+            .iter()
+            .find(|(name, _)| *name == path)
+            .map_or("a whole number", |(_, expected)| expected);
+        return Err(Error::Settings(format!(
+            "{SETTINGS_FILE_NAME}: {} must be {expected}",
+            shown_key(&path)
+        )));
+    }
+    Err(Error::Settings(format!(
+        "{SETTINGS_FILE_NAME} has an invalid value"
+    )))
+}
+
+/// Which key of a `turn` object fails, as `turn.KEY`.
+fn turn_key_at_fault(turn: &serde_json::Map<String, Value>) -> String {
+    let complete = |key: &str, field: &Value| {
+        let mut probe = serde_json::json!({"urls": "turn:x", "secret": "s"});
+        probe[key] = field.clone();
+        probe
+    };
+    for (key, field) in turn {
+        if serde_json::from_value::<TurnFile>(complete(key, field)).is_err() {
+            if !["urls", "secret", "ttl_seconds"].contains(&key.as_str()) {
+                return format!("turn (unknown field `{}`)", shown_key(key));
+            }
+            return format!("turn.{key}");
+        }
+    }
+    "turn (it needs urls and secret)".to_string()
+}
+
+/// Keys are names the site owner typed, not values, but are shortened all the same.
+fn shown_key(key: &str) -> String {
+    key.chars().take(40).collect()
+}
+
 fn in_range<T>(key: &str, value: Option<T>, default: T, low: T, high: T) -> Result<T>
 where
     T: PartialOrd + std::fmt::Display + Copy,
@@ -215,7 +305,7 @@ where
     let value = value.unwrap_or(default);
     if value < low || value > high {
         return Err(Error::Settings(format!(
-            "{SETTINGS_FILE_NAME}: {key} must be from {low} to {high}, not {value}"
+            "{SETTINGS_FILE_NAME}: {key} must be from {low} to {high}"
         )));
     }
     Ok(value)
@@ -241,7 +331,7 @@ fn ice_urls(value: &Value, key: &str) -> Result<Vec<String>> {
         .map(|url| match url.as_str() {
             Some(url) if is_ice_url(url) => Ok(url.to_string()),
             _ => Err(Error::Settings(format!(
-                "{SETTINGS_FILE_NAME}: {key} holds {url}, which is not a stun:, stuns:, turn: or turns: URL"
+                "{SETTINGS_FILE_NAME}: {key} holds something that is not a stun:, stuns:, turn: or turns: URL"
             ))),
         })
         .collect()
@@ -345,12 +435,12 @@ mod tests {
         check_error(r#"{"hold_secs": 5}"#, "unknown field `hold_secs`");
         check_error(
             r#"{"hold_seconds": 90}"#,
-            "hold_seconds must be from 0 to 50, not 90",
+            "hold_seconds must be from 0 to 50",
         );
         check_error(r#"{"max_peers": 1}"#, "max_peers must be from 2 to 16");
         check_error(
             r#"{"hold_seconds": 30, "peer_timeout_seconds": 20}"#,
-            "peer_timeout_seconds (20) must be at least hold_seconds + 5",
+            "peer_timeout_seconds must be at least hold_seconds + 5",
         );
         check_error(
             r#"{"ice_servers": [{"url": "stun:x"}]}"#,
@@ -361,12 +451,63 @@ mod tests {
             r#"{"turn": {"urls": "turn:x", "secret": "short"}}"#,
             "at least 16",
         );
-        check_error("{", "webrtc.json:");
+        check_error("{", "webrtc.json is not valid JSON (line 1");
         check_error(
             r#"{"ice_transport_policy": "relay"}"#,
             "needs a TURN server",
         );
-        check_error(r#"{"ice_transport_policy": "none"}"#, "unknown variant");
+        check_error(
+            r#"{"ice_transport_policy": "none"}"#,
+            "ice_transport_policy must be \"all\" or \"relay\"",
+        );
+    }
+
+    /// A settings error is shown to visitors, so it must never quote the value it refused.
+    #[test]
+    fn settings_errors_name_the_key_never_the_value() {
+        let secret = "s3cret-s3cret-s3cret";
+        for (text, fragment) in [
+            (
+                format!(r#"{{"turn": "{secret}"}}"#),
+                "turn must be an object",
+            ),
+            (
+                format!(r#"{{"turn": {{"urls": "turn:x", "secret": 12, "x": "{secret}"}}}}"#),
+                "turn",
+            ),
+            (
+                format!(r#"{{"turn": {{"urls": ["{secret}"], "secret": "{secret}"}}}}"#),
+                "turn.urls",
+            ),
+            (
+                format!(r#"{{"hold_seconds": "{secret}"}}"#),
+                "hold_seconds must be a whole number",
+            ),
+            (
+                format!(r#"{{"ice_transport_policy": "{secret}"}}"#),
+                "ice_transport_policy",
+            ),
+            (
+                format!(r#"{{"ice_servers": [{{"urls": "{secret}"}}]}}"#),
+                "ice_servers[0].urls",
+            ),
+            (
+                format!(r#"{{"data_dir": ["{secret}"]}}"#),
+                "data_dir must be a folder path",
+            ),
+            (
+                format!(r#"{{"hold_seconds": 1{secret}}}"#),
+                "not valid JSON",
+            ),
+        ] {
+            match parse(&text) {
+                Err(Error::Settings(message)) => {
+                    assert!(message.contains(fragment), "{message:?} lacks {fragment:?}");
+                    assert!(!message.contains("s3cret"), "{message:?} shows the value");
+                }
+                other => panic!("expected a settings error for {text}, got {other:?}"),
+            }
+        }
     }
 
     #[test]

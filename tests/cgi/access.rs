@@ -293,3 +293,24 @@ fn rooms_cannot_be_listed_and_unknown_rooms_look_empty() {
     let answer = site.request("POST", "mode=join&room=never-Zz9k2L", b"");
     assert_eq!(answer.json()["peers"], json!([]));
 }
+
+/// A settings error is a 500 page that visitors see: it names the key and what it must
+/// hold, never the value, which may be the TURN secret.
+#[test]
+fn a_secret_in_a_bad_setting_never_reaches_the_error_page() {
+    let secret = "the-turn-secret-of-this-site";
+    for settings in [
+        json!({ "turn": secret }),
+        json!({ "turn": { "urls": secret, "secret": secret } }),
+        json!({ "turn": { "urls": "turn:t.example", "secret": [secret] } }),
+        json!({ "hold_seconds": secret }),
+    ] {
+        let site = Site::with_settings(settings.clone());
+        for (method, query) in [("GET", "room=r"), ("POST", "mode=join&room=r")] {
+            let answer = site.request(method, query, b"");
+            assert_eq!(answer.status, 500, "{settings}: {answer:?}");
+            assert!(answer.body.contains("turn") || answer.body.contains("hold_seconds"));
+            assert!(!answer.body.contains(secret), "{settings}: {answer:?}");
+        }
+    }
+}
