@@ -385,7 +385,9 @@ fn validate_turn(turn: TurnFile) -> Result<TurnSettings> {
             "{SETTINGS_FILE_NAME}: turn.secret must be at least 16 characters (coturn's static-auth-secret)"
         )));
     }
-    let ttl_seconds = in_range("turn.ttl_seconds", turn.ttl_seconds, 86_400, 60, 604_800)?;
+    // An hour: the client renews credentials through `?mode=ice` before they expire, so a
+    // short life costs nothing, and a leaked username and password stop working soon.
+    let ttl_seconds = in_range("turn.ttl_seconds", turn.ttl_seconds, 3600, 60, 604_800)?;
     Ok(TurnSettings {
         urls,
         secret: turn.secret,
@@ -508,6 +510,13 @@ mod tests {
                 other => panic!("expected a settings error for {text}, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn turn_credentials_live_an_hour_by_default() {
+        let settings =
+            parse(r#"{"turn": {"urls": "turn:t.example", "secret": "0123456789abcdef"}}"#).unwrap();
+        assert_eq!(settings.turn.unwrap().ttl_seconds, 3600);
     }
 
     #[test]

@@ -62,13 +62,15 @@ fn run() -> ! {
 
 fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
     let in_html = mode::errors_in_html(env.get("QUERY_STRING").map_or("", String::as_str));
+    let https = mode::over_https(env);
     let answer = |error: &Error| {
         error.log_if_server_fault();
-        if in_html {
+        let response = if in_html {
             Response::error_html(error)
         } else {
             Response::error_json(error)
-        }
+        };
+        response.over(https)
     };
 
     let settings = match Settings::load(env, &executable_dir()) {
@@ -88,9 +90,10 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
         settings: &settings,
         now: clock.unix_millis() / 1000,
         script_name: env.get("SCRIPT_NAME").map_or("", String::as_str),
+        https,
     };
     match request.run(&context) {
-        Ok(Reply::Whole(response)) => finish(&response, out),
+        Ok(Reply::Whole(response)) => finish(&response.over(https), out),
         Ok(Reply::Stream(stream)) => {
             ANSWER_STARTED.store(true, Ordering::SeqCst);
             stream.run(out, &clock);

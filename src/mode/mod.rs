@@ -47,6 +47,18 @@ pub struct Context<'a> {
     pub now: u64,
     /// SCRIPT_NAME, for the page's own URLs.
     pub script_name: &'a str,
+    /// Whether the request came over https (see `over_https`).
+    pub https: bool,
+}
+
+/// Whether the web server says the request came over https. This is what decides
+/// `Strict-Transport-Security`, so a header a client could send does not count.
+pub fn over_https(env: &HashMap<String, String>) -> bool {
+    env.get("HTTPS")
+        .is_some_and(|value| value.eq_ignore_ascii_case("on"))
+        || env
+            .get("REQUEST_SCHEME")
+            .is_some_and(|scheme| scheme == "https")
 }
 
 /// A mode's answer.
@@ -58,7 +70,7 @@ pub enum Reply {
 
 pub enum Stream {
     Events(sse::EventStream),
-    Probe,
+    Probe { https: bool },
 }
 
 impl Stream {
@@ -66,7 +78,7 @@ impl Stream {
     pub fn run(self, out: &mut impl Write, clock: &impl Clock) {
         match self {
             Stream::Events(stream) => stream.run(out, clock),
-            Stream::Probe => probe::write(out, clock),
+            Stream::Probe { https } => probe::write(out, clock, https),
         }
     }
 }
@@ -91,6 +103,9 @@ impl Request {
             }
             return page::Page::parse(&input).map(Request::Page);
         };
+        if mode != "check" {
+            input.refuse_cross_site()?;
+        }
         match mode {
             "join" => join::Join::parse(&input).map(Request::Join),
             "post" => post::Post::parse(&input).map(Request::Post),

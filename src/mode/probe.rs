@@ -20,15 +20,17 @@ impl Probe {
         Ok(Probe)
     }
 
-    pub(super) fn run(self, _context: &Context) -> Result<Reply> {
-        Ok(Reply::Stream(Stream::Probe))
+    pub(super) fn run(self, context: &Context) -> Result<Reply> {
+        Ok(Reply::Stream(Stream::Probe {
+            https: context.https,
+        }))
     }
 }
 
 /// Writes the probe's events.
-pub(super) fn write(out: &mut impl Write, clock: &impl Clock) {
+pub(super) fn write(out: &mut impl Write, clock: &impl Clock, https: bool) {
     let written = (|| -> io::Result<()> {
-        write_stream_head(out)?;
+        write_stream_head(out, https)?;
         write_padding(out)?;
         // A long retry keeps a browser that reconnects after the test from repeating it.
         out.write_all(b"retry: 60000\n\n")?;

@@ -58,7 +58,7 @@ impl Sse {
             .transpose()?;
         Ok(Sse {
             room: query.room()?,
-            credentials: query.credentials()?,
+            credentials: input.credentials()?,
             last_event_id,
             hold_seconds,
         })
@@ -99,6 +99,7 @@ impl Sse {
             watch,
             hold: Duration::from_secs(u64::from(hold_seconds)),
             retry_ms,
+            https: context.https,
         })
     }
 }
@@ -110,6 +111,7 @@ pub struct EventStream {
     watch: Option<InboxWatch>,
     hold: Duration,
     retry_ms: u32,
+    https: bool,
 }
 
 impl EventStream {
@@ -126,7 +128,7 @@ impl EventStream {
 
     fn write_all(&mut self, out: &mut impl Write, clock: &impl Clock) -> io::Result<()> {
         let start = clock.elapsed();
-        write_stream_head(out)?;
+        write_stream_head(out, self.https)?;
         let hello = format!(
             "{{\"hold\":{},\"t\":{}}}",
             self.hold.as_secs(),
@@ -263,6 +265,7 @@ mod tests {
             settings,
             now: 0,
             script_name: "",
+            https: false,
         };
         request.open(store, &context).unwrap()
     }
