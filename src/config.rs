@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::address::Network;
 use crate::error::{Error, Result};
 
 pub const SETTINGS_FILE_NAME: &str = "webrtc.json";
@@ -31,6 +32,17 @@ pub struct Settings {
     /// second (averaged over ten seconds).
     pub max_joins_per_minute: u32,
     pub max_posts_per_second: u32,
+    /// Joins per minute from all addresses together.
+    pub max_site_joins_per_minute: u32,
+    /// How many requests may be held open at once (each is one of the account's entry
+    /// processes on hosts that count them), and how many of those one address may hold.
+    pub max_held_streams: u32,
+    pub max_held_streams_per_address: u32,
+    /// How many rooms may exist at once, and how many bytes the data directory may hold.
+    pub max_rooms: u32,
+    pub max_data_bytes: u64,
+    /// Proxies whose X-Forwarded-For is believed (see `address.rs`).
+    pub trusted_proxies: Vec<Network>,
     /// Passed to the browser as `iceServers`, after validation.
     pub ice_servers: Value,
     pub turn: Option<TurnSettings>,
@@ -76,6 +88,12 @@ struct SettingsFile {
     max_backlog_bytes: Option<u64>,
     max_joins_per_minute: Option<u32>,
     max_posts_per_second: Option<u32>,
+    max_site_joins_per_minute: Option<u32>,
+    max_held_streams: Option<u32>,
+    max_held_streams_per_address: Option<u32>,
+    max_rooms: Option<u32>,
+    max_data_bytes: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
     ice_servers: Option<Value>,
     turn: Option<TurnFile>,
     ice_transport_policy: Option<IceTransportPolicy>,
@@ -163,6 +181,36 @@ impl Settings {
             100_000,
         )?;
 
+        let max_site_joins_per_minute = in_range(
+            "max_site_joins_per_minute",
+            file.max_site_joins_per_minute,
+            300,
+            1,
+            1_000_000,
+        )?;
+        let max_held_streams = in_range("max_held_streams", file.max_held_streams, 12, 0, 1000)?;
+        let max_held_streams_per_address = in_range(
+            "max_held_streams_per_address",
+            file.max_held_streams_per_address,
+            4,
+            1,
+            1000,
+        )?;
+        let max_rooms = in_range("max_rooms", file.max_rooms, 100, 1, 100_000)?;
+        let max_data_bytes = in_range(
+            "max_data_bytes",
+            file.max_data_bytes,
+            32 << 20,
+            1 << 20,
+            1 << 40,
+        )?;
+        let trusted_proxies = file
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|entry| Network::parse(entry))
+            .collect::<Result<Vec<Network>>>()?;
+
         let ice_servers = match file.ice_servers {
             Some(value) => validate_ice_servers(value)?,
             None => serde_json::json!([{"urls": "stun:stun.l.google.com:19302"}]),
@@ -198,6 +246,12 @@ impl Settings {
             max_backlog_bytes,
             max_joins_per_minute,
             max_posts_per_second,
+            max_site_joins_per_minute,
+            max_held_streams,
+            max_held_streams_per_address,
+            max_rooms,
+            max_data_bytes,
+            trusted_proxies,
             ice_servers,
             turn,
             ice_transport_policy,

@@ -7,6 +7,7 @@
 //! answer as plain data. Only what `main.rs`, the tests and the fuzz targets use is public
 //! here: the request and its run, the settings, the error, and the record reader.
 
+pub mod address;
 mod assets;
 pub mod config;
 pub mod error;

@@ -24,6 +24,7 @@ use std::io::Write;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::response::Response;
+use crate::store::StreamSlot;
 use crate::stream::Clock;
 use query::{printable, Input};
 
@@ -69,8 +70,8 @@ pub enum Reply {
 }
 
 pub enum Stream {
-    Events(sse::EventStream),
-    Probe { https: bool },
+    Events(Box<sse::EventStream>),
+    Probe { https: bool, slot: StreamSlot },
 }
 
 impl Stream {
@@ -78,7 +79,10 @@ impl Stream {
     pub fn run(self, out: &mut impl Write, clock: &impl Clock) {
         match self {
             Stream::Events(stream) => stream.run(out, clock),
-            Stream::Probe { https } => probe::write(out, clock, https),
+            Stream::Probe { https, slot } => {
+                probe::write(out, clock, https);
+                drop(slot);
+            }
         }
     }
 }

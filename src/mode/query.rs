@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use percent_encoding::percent_decode_str;
 
+use crate::address::ClientOrigin;
 use crate::error::{Error, Result};
 use crate::values::{Credentials, PeerId, RoomName, Token};
 
@@ -60,6 +61,14 @@ impl<'a> Input<'a> {
             peer,
             token: Token::parse(token)?,
         })
+    }
+
+    /// Where the request comes from, for the per-address limits.
+    pub(super) fn origin(&self) -> ClientOrigin {
+        ClientOrigin {
+            remote: self.variable("REMOTE_ADDR").to_string(),
+            forwarded_for: self.optional("HTTP_X_FORWARDED_FOR").map(str::to_string),
+        }
     }
 
     /// Refuses a request that a browser made for another site's page: `Sec-Fetch-Site:

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use super::query::{parse_number, require_method, Input};
 use super::{Context, Reply, Stream};
+use crate::address::ClientOrigin;
 use crate::error::Result;
-use crate::store::{Access, InboxTail, InboxWatch, Record, Store, TailPoll};
+use crate::store::{Access, InboxTail, InboxWatch, Record, SlotUse, Store, StreamSlot, TailPoll};
 use crate::stream::{
     is_disconnect, message_event, named_event, write_padding, write_stream_head, Clock,
 };
@@ -37,6 +38,7 @@ pub struct Sse {
     pub credentials: Credentials,
     pub last_event_id: Option<u64>,
     pub hold_seconds: Option<u32>,
+    pub origin: ClientOrigin,
 }
 
 impl Sse {
@@ -61,13 +63,14 @@ impl Sse {
             credentials: input.credentials()?,
             last_event_id,
             hold_seconds,
+            origin: input.origin(),
         })
     }
 
     pub(super) fn run(self, context: &Context) -> Result<Reply> {
         let store = Store::open(context.settings)?;
         let stream = self.open(&store, context)?;
-        Ok(Reply::Stream(Stream::Events(stream)))
+        Ok(Reply::Stream(Stream::Events(Box::new(stream))))
     }
 
     /// Checks the peer, marks it present, acknowledges what the client has, and collects
@@ -78,15 +81,28 @@ impl Sse {
         let now = context.now;
         store.sweep_if_due(now);
         let peer = &self.credentials.peer;
-        let (pending, tail) =
-            store.with_room(&self.room, Access::Peer(&self.credentials), now, |room| {
-                room.touch(peer, now);
-                room.open_inbox(peer, self.last_event_id)
-            })?;
-        let hold_seconds = self
+        let wanted_hold = self
             .hold_seconds
             .unwrap_or(settings.hold_seconds)
             .min(settings.hold_seconds);
+        // Taken before the room's lock, which it does not need; a stream that finds no
+        // slot is answered at once (hold 0), and its client polls.
+        let slot = if wanted_hold > 0 {
+            let address = self.origin.key(&settings.trusted_proxies);
+            store.take_slot(SlotUse::Stream, &address)
+        } else {
+            None
+        };
+        let hold_seconds = if slot.is_some() { wanted_hold } else { 0 };
+        let (pending, tail) =
+            store.with_room(&self.room, Access::Peer(&self.credentials), now, |room| {
+                room.touch(peer, now);
+                let (pending, mut tail) = room.open_inbox(peer, self.last_event_id)?;
+                if slot.is_some() {
+                    room.claim_stream(peer, &mut tail)?;
+                }
+                Ok((pending, tail))
+            })?;
         let retry_ms = if hold_seconds == 0 {
             settings.retry_ms.max(MIN_POLLING_RETRY_MS)
         } else {
@@ -100,6 +116,7 @@ impl Sse {
             hold: Duration::from_secs(u64::from(hold_seconds)),
             retry_ms,
             https: context.https,
+            _slot: slot,
         })
     }
 }
@@ -112,6 +129,8 @@ pub struct EventStream {
     hold: Duration,
     retry_ms: u32,
     https: bool,
+    /// Held for as long as the stream is.
+    _slot: Option<StreamSlot>,
 }
 
 impl EventStream {
@@ -167,6 +186,9 @@ impl EventStream {
                     out.flush()?;
                 }
                 TailPoll::Records(_) => {}
+                // A newer stream of this peer holds now; this one ends like a finished
+                // hold, and the client (if it is still there) reconnects.
+                TailPoll::Replaced => break,
             }
             if clock.elapsed() >= next_keepalive {
                 out.write_all(b":\n\n")?;
@@ -260,6 +282,7 @@ mod tests {
             credentials: peer.clone(),
             last_event_id: None,
             hold_seconds: None,
+            origin: ClientOrigin::default(),
         };
         let context = Context {
             settings,

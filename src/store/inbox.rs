@@ -62,8 +62,21 @@ impl Room<'_> {
             offset: inbox.valid_len,
             last_sent,
             path,
+            claim: None,
         };
         Ok((pending, tail))
+    }
+
+    /// Makes `tail` the one held stream of `peer`: a fresh marker replaces that of any older
+    /// stream, which then ends.
+    pub fn claim_stream(&mut self, peer: &PeerId, tail: &mut InboxTail) -> Result<()> {
+        let path = self.stream_marker_path(peer.as_str());
+        let mut temp_name = path.as_os_str().to_owned();
+        temp_name.push(".tmp");
+        replace_file(&path, &PathBuf::from(temp_name), b"")?;
+        let stamp = marker_stamp(&fs::metadata(&path)?);
+        tail.claim = Some((path, stamp));
+        Ok(())
     }
 }
 
@@ -75,17 +88,41 @@ pub struct InboxTail {
     /// Where the next unread line starts.
     offset: u64,
     last_sent: u64,
+    /// The peer's `stream-<peer>` marker as this stream wrote it, once it holds a slot.
+    claim: Option<(PathBuf, MarkerStamp)>,
+}
+
+/// What tells one marker file from the next: identity and modification time, as an inode
+/// number alone may be reused by the very next file.
+type MarkerStamp = (u64, u64, i64, i64);
+
+fn marker_stamp(metadata: &fs::Metadata) -> MarkerStamp {
+    (
+        metadata.dev(),
+        metadata.ino(),
+        metadata.mtime(),
+        metadata.mtime_nsec(),
+    )
 }
 
 pub enum TailPoll {
     Records(Vec<Record>),
     /// The inbox is gone: the peer left or expired.
     Gone,
+    /// A newer stream of the same peer took over.
+    Replaced,
 }
 
 impl InboxTail {
     /// Returns the records stored since the last call, in id order, each once.
     pub fn poll(&mut self) -> io::Result<TailPoll> {
+        if let Some((path, stamp)) = &self.claim {
+            match fs::metadata(path) {
+                Ok(metadata) if marker_stamp(&metadata) == *stamp => {}
+                Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(TailPoll::Gone),
+                _ => return Ok(TailPoll::Replaced),
+            }
+        }
         let metadata = match fs::metadata(&self.path) {
             Ok(metadata) => metadata,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(TailPoll::Gone),

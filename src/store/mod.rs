@@ -17,6 +17,7 @@ mod limits;
 mod lock;
 mod record;
 mod room;
+mod slots;
 mod sweep;
 mod watch;
 
@@ -28,8 +29,10 @@ use std::path::PathBuf;
 pub use inbox::{InboxTail, TailPoll};
 pub use record::{parse_records, Record};
 pub use room::{Joined, Room};
+pub use slots::{SlotUse, StreamSlot};
 pub use watch::InboxWatch;
 
+use crate::address::AddressKey;
 use crate::config::Settings;
 use crate::error::{Error, IoCause, Result};
 use crate::secret;
@@ -62,6 +65,8 @@ struct Limits {
     max_backlog_bytes: u64,
     max_joins_per_minute: u64,
     max_posts_per_second: u64,
+    max_held_streams: usize,
+    max_held_streams_per_address: usize,
 }
 
 /// Who asks to act on a room.
@@ -90,6 +95,8 @@ impl Store {
                 max_backlog_bytes: settings.max_backlog_bytes,
                 max_joins_per_minute: u64::from(settings.max_joins_per_minute),
                 max_posts_per_second: u64::from(settings.max_posts_per_second),
+                max_held_streams: settings.max_held_streams as usize,
+                max_held_streams_per_address: settings.max_held_streams_per_address as usize,
             },
         };
         if !store.rooms_dir.is_dir() {
@@ -110,6 +117,12 @@ impl Store {
         )?;
         folder.create(&self.rooms_dir)?;
         folder.create(self.data_dir.join(limits::LIMITS_DIR))
+    }
+
+    /// An address as the store keeps it: a hash, so the data directory never holds an
+    /// address itself.
+    fn address_hash(&self, address: &AddressKey) -> String {
+        format!("{:016x}", record::fnv1a(address.as_str().as_bytes()))
     }
 
     fn room_dir(&self, room: &RoomName) -> PathBuf {

@@ -24,6 +24,7 @@ const PEERS_FILE: &str = "peers.json";
 const PEERS_TEMP_FILE: &str = "peers.json.tmp";
 const INBOX_PREFIX: &str = "inbox-";
 const RATE_PREFIX: &str = "rate-";
+const STREAM_PREFIX: &str = "stream-";
 
 /// How stale a peer's saved presence may get before an SSE request renews it (at most a
 /// quarter of the presence timeout).
@@ -77,6 +78,10 @@ impl<'store> Room<'store> {
 impl Room<'_> {
     pub(super) fn inbox_path(&self, peer: &str) -> PathBuf {
         self.dir.join(format!("{INBOX_PREFIX}{peer}"))
+    }
+
+    pub(super) fn stream_marker_path(&self, peer: &str) -> PathBuf {
+        self.dir.join(format!("{STREAM_PREFIX}{peer}"))
     }
 
     pub(super) fn rate_path(&self, peer: &str) -> PathBuf {
@@ -233,7 +238,11 @@ impl Room<'_> {
             }
         }
         for peer in peers {
-            for path in [self.inbox_path(peer), self.rate_path(peer)] {
+            for path in [
+                self.inbox_path(peer),
+                self.rate_path(peer),
+                self.stream_marker_path(peer),
+            ] {
                 if let Err(error) = remove_if_present(&path) {
                     eprintln!("webrtc.cgi: removing a peer's file: {error}");
                 }

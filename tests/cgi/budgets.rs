@@ -1,0 +1,170 @@
+//! The budgets that keep one stranger with a script from taking the account: held streams
+//! (each one of the host's entry processes), probes, rooms, joins, the sweep that frees
+//! abandoned rooms whatever else exists, and inboxes under join/leave churn.
+
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::site::*;
+
+/// What a concurrently run request came back with, and how long it took.
+struct Timed {
+    answer: Answer,
+    took: Duration,
+}
+
+/// Runs all commands at once and waits for every one.
+fn run_together(site: &Site, commands: Vec<Command>) -> Vec<Timed> {
+    thread::scope(|scope| {
+        let running: Vec<_> = commands
+            .into_iter()
+            .map(|mut command| {
+                scope.spawn(move || {
+                    let started = Instant::now();
+                    let output = run_output(&mut command, b"");
+                    (command, output, started.elapsed())
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|handle| {
+                let (command, output, took) = handle.join().unwrap();
+                Timed {
+                    answer: site.answer(&command, &output),
+                    took,
+                }
+            })
+            .collect()
+    })
+}
+
+/// The hold an event stream announced in its `hello`.
+fn announced_hold(answer: &Answer) -> u64 {
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let hello = parse_events(&answer.body)
+        .into_iter()
+        .find(|event| event.name.as_deref() == Some("hello"))
+        .unwrap_or_else(|| panic!("no hello: {answer:?}"));
+    hello.data["hold"].as_u64().unwrap()
+}
+
+fn sse_command(site: &Site, peer: &Peer, remote: &str) -> Command {
+    site.command("GET", &query_of(peer, "sse"), &[("REMOTE_ADDR", remote)])
+}
+
+/// Forty streams at once for one peer (one join, then a script): one stream per peer is
+/// held, so exactly one lasts its hold and the rest end at once, and every one is a valid
+/// answer that the client can follow.
+#[test]
+fn a_stream_flood_from_one_peer_holds_one_stream() {
+    let site = Site::with_settings(json!({"hold_seconds": 3}));
+    let peer = site.join("r");
+    let commands = (0..40)
+        .map(|_| sse_command(&site, &peer, "192.0.2.1"))
+        .collect();
+    let results = run_together(&site, commands);
+    let held: Vec<&Timed> = results
+        .iter()
+        .filter(|timed| timed.took >= Duration::from_millis(2500))
+        .collect();
+    assert_eq!(
+        held.len(),
+        1,
+        "streams that lasted the hold: {}",
+        held.len()
+    );
+    for timed in &results {
+        announced_hold(&timed.answer);
+        assert!(
+            timed.answer.body.contains("event: bye"),
+            "every stream ends with bye: {:?}",
+            timed.answer
+        );
+    }
+    assert!(
+        results
+            .iter()
+            .filter(|timed| announced_hold(&timed.answer) == 0)
+            .count()
+            >= 36,
+        "no more than the address's share of slots was taken"
+    );
+}
+
+/// Thirty peers' streams at once from thirty addresses: `max_held_streams` (12) are held,
+/// the others are answered at once with hold 0 (their clients poll). From one address, only
+/// its share (4) is held.
+#[test]
+fn thirty_peers_streams_at_once_hold_no_more_than_the_budget() {
+    let site = Site::with_settings(json!({"hold_seconds": 3, "max_peers": 16}));
+    let peers: Vec<Peer> = (0..30).map(|n| site.join(&format!("r{}", n % 3))).collect();
+    let commands = peers
+        .iter()
+        .enumerate()
+        .map(|(n, peer)| sse_command(&site, peer, &format!("198.51.100.{}", n + 1)))
+        .collect();
+    let results = run_together(&site, commands);
+    let holds: Vec<u64> = results
+        .iter()
+        .map(|timed| announced_hold(&timed.answer))
+        .collect();
+    assert_eq!(
+        holds.iter().filter(|hold| **hold == 3).count(),
+        12,
+        "{holds:?}"
+    );
+    for timed in results
+        .iter()
+        .filter(|timed| announced_hold(&timed.answer) == 0)
+    {
+        assert!(
+            timed.took < Duration::from_millis(1500),
+            "hold 0 answers at once"
+        );
+        assert!(
+            timed.answer.body.contains("retry: 1000"),
+            "{:?}",
+            timed.answer
+        );
+    }
+
+    let commands = peers[..10]
+        .iter()
+        .map(|peer| sse_command(&site, peer, "203.0.113.9"))
+        .collect();
+    let results = run_together(&site, commands);
+    let held = results
+        .iter()
+        .filter(|timed| announced_hold(&timed.answer) == 3)
+        .count();
+    assert_eq!(held, 4, "one address holds its share and no more");
+
+    // Once they are done, the slots are free again.
+    let answer = site.run(&mut sse_command(&site, &peers[0], "203.0.113.9"), b"");
+    assert_eq!(announced_hold(&answer), 3, "{answer:?}");
+}
+
+/// Self-check probes hold their process for 1.6 s and need no join: a flood of them from one
+/// address gets two at a time, the rest a 429 with Retry-After.
+#[test]
+fn a_probe_flood_runs_two_probes_at_a_time() {
+    let site = Site::new();
+    let commands = (0..10)
+        .map(|_| site.command("GET", "mode=probe", &[("REMOTE_ADDR", "192.0.2.7")]))
+        .collect();
+    let results = run_together(&site, commands);
+    let streamed = results
+        .iter()
+        .filter(|timed| timed.answer.status == 200)
+        .count();
+    assert_eq!(streamed, 2, "probes that ran");
+    for timed in results.iter().filter(|timed| timed.answer.status != 200) {
+        assert_eq!(timed.answer.status, 429, "{:?}", timed.answer);
+        assert_eq!(timed.answer.header("retry-after"), Some("2"));
+        assert!(timed.took < Duration::from_millis(1000), "refused at once");
+    }
+}
