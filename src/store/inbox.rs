@@ -8,12 +8,12 @@
 //! killed half way leaves at most a torn last line, which readers skip and the next writer
 //! cuts off before appending.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt as _, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use super::files::{file_identity, replace_file};
+use super::files::{file_identity, open_read, open_write, replace_file};
 use super::record::{encode_record, parse_record, parse_records, Record};
 use super::room::Room;
 use super::watch::InboxWatch;
@@ -131,7 +131,7 @@ impl InboxTail {
         if (metadata.dev(), metadata.ino()) != self.identity {
             // Compacted by a newer request of the same peer: start over in the new file;
             // ids already sent are skipped below.
-            self.file = File::open(&self.path)?;
+            self.file = open_read(&self.path)?;
             self.identity = file_identity(&self.file)?;
             self.offset = 0;
         } else if metadata.len() == self.offset {
@@ -178,7 +178,7 @@ const END_WINDOW_BYTES: u64 = 4096;
 
 impl InboxEnd {
     pub(super) fn open(path: &Path) -> io::Result<InboxEnd> {
-        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let file = open_write(path)?;
         let len = file.metadata()?.len();
         let mut window = END_WINDOW_BYTES;
         loop {
@@ -260,7 +260,7 @@ struct InboxContents {
 
 impl InboxContents {
     fn read(path: &Path) -> io::Result<InboxContents> {
-        let mut file = File::open(path)?;
+        let mut file = open_read(path)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
         let (records, consumed) = parse_records(&bytes);
@@ -291,7 +291,7 @@ impl InboxContents {
         temp_name.push(".tmp");
         replace_file(path, &PathBuf::from(temp_name), text.as_bytes())?;
         // Opened after the rename under the room's lock, so this is the file just written.
-        let file = File::open(path)?;
+        let file = open_read(path)?;
         Ok(InboxContents {
             file,
             records,

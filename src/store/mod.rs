@@ -23,7 +23,7 @@ mod watch;
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
 
 pub use inbox::{InboxTail, TailPoll};
@@ -34,7 +34,7 @@ pub use watch::InboxWatch;
 
 use crate::address::AddressKey;
 use crate::config::Settings;
-use crate::error::{Error, IoCause, Result};
+use crate::error::{Error, IoCause, Result, SYMBOLIC_LINK_ADVICE};
 use crate::secret;
 use crate::values::{Credentials, RoomName};
 
@@ -104,7 +104,36 @@ impl Store {
                 .create()
                 .map_err(|error| store.data_dir_error(&error))?;
         }
+        store.check_integrity()?;
         Ok(store)
+    }
+
+    /// Refuses a data directory that other users of the host can write (they could plant
+    /// links or read what they should not) and one whose own folders are links, and writes
+    /// the deny-all `.htaccess` again when someone deleted it. A stat or two per request.
+    fn check_integrity(&self) -> Result<()> {
+        let metadata = fs::metadata(&self.data_dir).map_err(|error| self.data_dir_error(&error))?;
+        if metadata.permissions().mode() & 0o022 != 0 {
+            let name = &self.shown_name;
+            return Err(Error::DataDirectory(format!(
+                "the data directory \"{name}\" can be written by other users of this host (its mode is {:o}): chmod 700 it, or delete it and let webrtc.cgi create it",
+                metadata.permissions().mode() & 0o777
+            )));
+        }
+        for folder in [&self.rooms_dir, &self.data_dir.join(limits::LIMITS_DIR)] {
+            match files::refuse_linked_folder(folder) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                    return Err(self.data_dir_error(&error))
+                }
+                _ => {}
+            }
+        }
+        let htaccess = self.data_dir.join(".htaccess");
+        if fs::symlink_metadata(&htaccess).is_err() {
+            files::write_new_file(&htaccess, DENY_ALL_HTACCESS.as_bytes())
+                .map_err(|error| self.data_dir_error(&error))?;
+        }
+        Ok(())
     }
 
     fn create(&self) -> io::Result<()> {
@@ -174,6 +203,7 @@ impl Store {
             IoCause::NotAFolder => format!(
                 "\"{name}\" exists but is not a folder; remove it or set data_dir in webrtc.json"
             ),
+            IoCause::SymbolicLink => SYMBOLIC_LINK_ADVICE.to_string(),
             _ => format!("the data directory \"{name}\" cannot be used: {}", error.kind()),
         };
         Error::DataDirectory(advice)
@@ -186,7 +216,7 @@ impl Store {
         let read_back = self.with_room(&room, Access::Anyone, 0, |locked| {
             let probe = locked.dir.join("probe");
             files::write_file(&probe, b"ok").map_err(|error| self.data_dir_error(&error))?;
-            fs::read(&probe).map_err(|error| self.data_dir_error(&error))
+            files::read_file(&probe).map_err(|error| self.data_dir_error(&error))
         })?;
         if read_back == b"ok" {
             Ok(())

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::files::{remove_if_present, replace_file, write_new_file};
+use super::files::{read_file, remove_if_present, replace_file, write_new_file};
 use super::inbox::append_to_inbox;
 use super::lock::LOCK_FILE;
 use super::Store;
@@ -314,7 +314,7 @@ fn server_event(peer: &PeerId, kind: &str) -> String {
 }
 
 fn read_state(dir: &Path) -> Result<RoomState> {
-    match fs::read(dir.join(PEERS_FILE)) {
+    match read_file(&dir.join(PEERS_FILE)) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| {
             Error::Internal(format!("{PEERS_FILE} of a room is damaged: {error}"))
         }),
