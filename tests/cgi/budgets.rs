@@ -168,3 +168,70 @@ fn a_probe_flood_runs_two_probes_at_a_time() {
         assert!(timed.took < Duration::from_millis(1000), "refused at once");
     }
 }
+
+/// Makes a room look abandoned for an hour: every peer last seen long ago, and the room's
+/// folder (whose modification time is its last sign of life) as old.
+fn abandon(site: &Site, room: &str) {
+    let dir = site.data_dir().join("rooms").join(room);
+    let peers_file = dir.join("peers.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&peers_file).unwrap()).unwrap();
+    for peer in state["peers"].as_array_mut().unwrap() {
+        peer["seen"] = json!(0);
+    }
+    std::fs::write(&peers_file, state.to_string()).unwrap();
+    let status = Command::new("touch")
+        .arg("-d")
+        .arg("1 hour ago")
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn room_names(site: &Site) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(site.data_dir().join("rooms"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The sweep frees abandoned rooms however many live rooms there are: with six hundred
+/// live rooms and five abandoned ones, one sweep deletes the five and keeps every live one.
+/// (It once looked at the first 256 folder entries only, live ones included.)
+#[test]
+fn the_sweep_frees_abandoned_rooms_behind_hundreds_of_live_ones() {
+    let site = Site::with_settings(json!({
+        "max_joins_per_minute": 10_000,
+        "max_site_joins_per_minute": 10_000,
+        "max_rooms": 10_000,
+    }));
+    let live: Vec<String> = (0..600).map(|n| format!("live{n:03}")).collect();
+    thread::scope(|scope| {
+        for part in live.chunks(150) {
+            let site = &site;
+            scope.spawn(move || {
+                for room in part {
+                    site.join(room);
+                }
+            });
+        }
+    });
+    let abandoned: Vec<String> = (0..5).map(|n| format!("gone{n}")).collect();
+    for room in &abandoned {
+        site.join(room);
+        abandon(&site, room);
+    }
+    assert_eq!(room_names(&site).len(), 605);
+
+    std::fs::remove_file(site.data_dir().join("last-sweep")).unwrap();
+    site.join("trigger");
+    let names = room_names(&site);
+    for room in &abandoned {
+        assert!(!names.contains(room), "{room} is still there");
+    }
+    assert_eq!(names.len(), 601, "every live room stays, and the new one");
+}
