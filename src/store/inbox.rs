@@ -301,11 +301,6 @@ impl InboxContents {
     }
 }
 
-pub(super) fn append_to_inbox(path: &Path, payload: &str) -> Result<()> {
-    let mut inbox = InboxEnd::open(path)?;
-    inbox.append(payload).map(|_| ())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -235,3 +235,74 @@ fn the_sweep_frees_abandoned_rooms_behind_hundreds_of_live_ones() {
     }
     assert_eq!(names.len(), 601, "every live room stays, and the new one");
 }
+
+/// Join/leave churn against a small backlog. Server events count toward it like messages:
+/// a peer that keeps reading sees every join and leave and can always be sent to, and a
+/// peer that stopped reading is reset (it joins again) instead of having its inbox grow
+/// past the limit and its real messages refused.
+#[test]
+fn join_and_leave_churn_stays_within_a_small_backlog() {
+    let site = Site::with_settings(json!({
+        "max_body_bytes": 1024,
+        "max_backlog_bytes": 2048,
+        "max_joins_per_minute": 10_000,
+        "max_site_joins_per_minute": 10_000,
+        "max_peers": 16,
+    }));
+    let reader = site.join("r");
+    let idle = site.join("r");
+    let partner = site.join("r");
+    let inbox_of = |peer: &Peer| {
+        site.data_dir()
+            .join("rooms/r")
+            .join(format!("inbox-{}", peer.id))
+    };
+    let mut last = None;
+    let mut partner_last = None;
+    let mut seen = Vec::new();
+    for cycle in 0..100 {
+        let ghost = site.join("r");
+        assert_eq!(site.leave(&ghost).status, 200);
+        if let Ok(metadata) = std::fs::metadata(inbox_of(&idle)) {
+            assert!(
+                metadata.len() <= 2048,
+                "cycle {cycle}: {} bytes",
+                metadata.len()
+            );
+        }
+        if cycle % 5 == 4 {
+            let events = poll_events(&site, &reader, last);
+            last = events.last().map(|(id, _)| *id).or(last);
+            seen.extend(events);
+            let events = poll_events(&site, &partner, partner_last);
+            partner_last = events.last().map(|(id, _)| *id).or(partner_last);
+        }
+    }
+    let kinds = |kind: &str| seen.iter().filter(|(_, data)| data["type"] == kind).count();
+    assert_eq!(
+        kinds("join"),
+        102,
+        "the reader saw every join (the idle peer's and the partner's too)"
+    );
+    assert_eq!(
+        kinds("leave"),
+        100 + 1,
+        "every ghost's leave, and the idle peer's reset"
+    );
+
+    let answer = site.post(
+        &partner,
+        json!({"to": reader.id, "type": "real", "data": 1}),
+    );
+    assert_eq!(answer.status, 202, "{answer:?}");
+    assert_eq!(
+        site.poll_status(&idle),
+        404,
+        "the idle peer was reset and joins again"
+    );
+    let idle = site.join("r");
+    let answer = site.post(&partner, json!({"to": idle.id, "type": "real", "data": 2}));
+    assert_eq!(answer.status, 202, "{answer:?}");
+    let events = poll_events(&site, &idle, None);
+    assert_eq!(events.last().unwrap().1["type"], "real");
+}
