@@ -7,6 +7,7 @@ use serde_json::json;
 use super::ice::ice_servers;
 use super::query::{require_method, Input};
 use super::{Context, Reply};
+use crate::address::ClientOrigin;
 use crate::error::Result;
 use crate::response::Response;
 use crate::store::{Access, Store};
@@ -15,8 +16,8 @@ use crate::values::RoomName;
 #[derive(Debug, PartialEq, Eq)]
 pub struct Join {
     pub room: RoomName,
-    /// REMOTE_ADDR, for the per-address join limit.
-    pub address: String,
+    /// Where the join comes from, for the per-address join limit.
+    pub origin: ClientOrigin,
 }
 
 impl Join {
@@ -25,15 +26,16 @@ impl Join {
         input.query.only(&["mode", "room"])?;
         Ok(Join {
             room: input.query.room()?,
-            address: input.variable("REMOTE_ADDR").to_string(),
+            origin: input.origin(),
         })
     }
 
     pub(super) fn run(self, context: &Context) -> Result<Reply> {
         let settings = context.settings;
         let store = Store::open(settings)?;
-        store.admit_join(&self.address, context.now)?;
+        store.admit_join(&self.origin.key(&settings.trusted_proxies), context.now)?;
         store.sweep_if_due(context.now);
+        store.admit_room(&self.room)?;
         let joined = store.with_room(&self.room, Access::Anyone, context.now, |room| {
             room.join(context.now)
         })?;

@@ -21,6 +21,7 @@ mod slots;
 mod sweep;
 mod watch;
 
+use std::cell::OnceCell;
 use std::fs;
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -40,6 +41,8 @@ use crate::values::{Credentials, RoomName};
 
 /// Denies web access to the data directory on Apache 2.2 and 2.4 alike, for hosts where it
 /// sits inside a web-served folder.
+const SALT_FILE: &str = "salt";
+
 const DENY_ALL_HTACCESS: &str = "# Written by webrtc.cgi: this folder holds private call data.
 <IfModule mod_authz_core.c>
     Require all denied
@@ -56,6 +59,8 @@ pub struct Store {
     /// A short name for the data directory in messages the site owner reads.
     shown_name: String,
     limits: Limits,
+    /// The install's random salt for address hashes, read on first use.
+    salt: OnceCell<Vec<u8>>,
 }
 
 /// The settings the store enforces, in the units it counts in.
@@ -67,6 +72,9 @@ struct Limits {
     max_posts_per_second: u64,
     max_held_streams: usize,
     max_held_streams_per_address: usize,
+    max_site_joins_per_minute: u64,
+    max_rooms: u64,
+    max_data_bytes: u64,
 }
 
 /// Who asks to act on a room.
@@ -97,7 +105,11 @@ impl Store {
                 max_posts_per_second: u64::from(settings.max_posts_per_second),
                 max_held_streams: settings.max_held_streams as usize,
                 max_held_streams_per_address: settings.max_held_streams_per_address as usize,
+                max_site_joins_per_minute: u64::from(settings.max_site_joins_per_minute),
+                max_rooms: u64::from(settings.max_rooms),
+                max_data_bytes: settings.max_data_bytes,
             },
+            salt: OnceCell::new(),
         };
         if !store.rooms_dir.is_dir() {
             store
@@ -148,10 +160,32 @@ impl Store {
         folder.create(self.data_dir.join(limits::LIMITS_DIR))
     }
 
-    /// An address as the store keeps it: a hash, so the data directory never holds an
-    /// address itself.
+    /// An address as the store keeps it: an HMAC keyed with this install's random salt, so
+    /// the data directory never holds an address, and a hash found there cannot be turned
+    /// back into one by trying every address (an unkeyed hash of IPv4 can be, in seconds).
     fn address_hash(&self, address: &AddressKey) -> String {
-        format!("{:016x}", record::fnv1a(address.as_str().as_bytes()))
+        let salt = self.salt.get_or_init(|| self.read_or_create_salt());
+        secret::keyed_hash(salt, address.as_str())
+    }
+
+    /// `<data_dir>/salt`, created once with 32 random bytes. Should it be unreadable, a
+    /// fresh salt still keeps addresses out of the files, only not stable across requests.
+    fn read_or_create_salt(&self) -> Vec<u8> {
+        let path = self.data_dir.join(SALT_FILE);
+        if let Ok(salt) = files::read_file(&path) {
+            if salt.len() >= 16 {
+                return salt;
+            }
+        }
+        let fresh = secret::random_name(43).into_bytes();
+        // Two first requests may race: whoever creates the file wins, the other reads it.
+        if let Err(error) = files::write_new_file(&path, &fresh) {
+            eprintln!("webrtc.cgi: writing the address salt: {error}");
+        }
+        files::read_file(&path)
+            .ok()
+            .filter(|salt| salt.len() >= 16)
+            .unwrap_or(fresh)
     }
 
     fn room_dir(&self, room: &RoomName) -> PathBuf {

@@ -46,15 +46,18 @@ impl Store {
         };
         // Every join, leave and presence update renames peers.json into the room's
         // folder, so the folder's mtime is the room's last sign of life.
+        let mut used_bytes = 0;
         let mut idle: Vec<(u64, RoomName)> = entries
             .flatten()
             .take(SWEEP_MAX_ENTRIES)
             .filter_map(|entry| {
+                used_bytes += folder_bytes(&entry.path());
                 let room = RoomName::parse(entry.file_name().to_str()?).ok()?;
                 let idle = seconds_since_modified(entry.metadata(), now)?;
                 (idle > self.limits.peer_timeout_seconds).then_some((idle, room))
             })
             .collect();
+        self.record_usage(used_bytes);
         idle.sort_by_key(|(seconds, _)| std::cmp::Reverse(*seconds));
         for (_, room) in idle.into_iter().take(SWEEP_MAX_ROOMS) {
             if let Ok(mut room) = self.try_lock_room_once(&room) {
@@ -66,16 +69,29 @@ impl Store {
         }
     }
 
-    /// Deletes counters whose windows have long passed.
+    /// Deletes counters whose windows have long passed (a counter is read over its own
+    /// window and the one before).
     fn sweep_limits(&self, now: u64) {
         let Ok(entries) = fs::read_dir(self.data_dir.join(LIMITS_DIR)) else {
             return;
         };
         for entry in entries.flatten().take(SWEEP_MAX_ENTRIES) {
             let idle = seconds_since_modified(entry.metadata(), now).unwrap_or(0);
-            if idle > 2 * JOIN_WINDOW_SECONDS {
+            if idle > 3 * JOIN_WINDOW_SECONDS {
                 let _ = fs::remove_file(entry.path());
             }
         }
     }
+}
+
+/// The bytes of the files in one room's folder (rooms hold no subfolders).
+fn folder_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.metadata().ok())
+        .map(|metadata| metadata.len())
+        .sum()
 }

@@ -306,3 +306,134 @@ fn join_and_leave_churn_stays_within_a_small_backlog() {
     let events = poll_events(&site, &idle, None);
     assert_eq!(events.last().unwrap().1["type"], "real");
 }
+
+fn join_from(site: &Site, room: &str, remote: &str) -> Answer {
+    site.run(
+        &mut site.command(
+            "POST",
+            &format!("mode=join&room={room}"),
+            &[("CONTENT_LENGTH", "0"), ("REMOTE_ADDR", remote)],
+        ),
+        b"",
+    )
+}
+
+/// One subscriber holds an IPv6 /64 (or more), so the per-address join limit counts the
+/// whole /64: a script walking through its addresses is stopped at the limit, while an
+/// address of another /64 still joins. No address is stored, only salted hashes.
+#[test]
+fn joins_across_one_ipv6_64_share_one_limit() {
+    let site = Site::with_settings(json!({"max_joins_per_minute": 10, "max_peers": 16}));
+    let statuses: Vec<u16> = (1..=15)
+        .map(|n| join_from(&site, &format!("r{n}"), &format!("2001:db8:1:2::{n:x}")).status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[10..].iter().all(|status| *status == 429),
+        "{statuses:?}"
+    );
+    let answer = join_from(&site, "r1", "2001:db8:1:3::1");
+    assert_eq!(answer.status, 200, "another /64: {answer:?}");
+    let answer = join_from(&site, "r1", "::ffff:192.0.2.1");
+    assert_eq!(answer.status, 200, "{answer:?}");
+
+    for path in site.files_under(&site.data_dir()) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        for shown in [&name, &text] {
+            assert!(
+                !shown.contains("2001:db8") && !shown.contains("192.0.2.1"),
+                "{} holds an address",
+                path.display()
+            );
+        }
+    }
+}
+
+/// A flood of new rooms stops at `max_rooms` with a 503 that says so, while the rooms that
+/// exist keep taking joins; once a room is gone, a new one can open.
+#[test]
+fn a_room_flood_stops_at_max_rooms() {
+    let site = Site::with_settings(json!({"max_rooms": 20, "max_joins_per_minute": 1000}));
+    let mut peers = Vec::new();
+    for n in 0..20 {
+        peers.push(site.join(&format!("flood{n}")));
+    }
+    for n in 20..30 {
+        let answer = join_from(&site, &format!("flood{n}"), "192.0.2.1");
+        assert_eq!(answer.status, 503, "{answer:?}");
+        assert!(answer.error().contains("rooms"), "{answer:?}");
+        assert_eq!(answer.header("retry-after"), Some("1"));
+    }
+    assert_eq!(
+        std::fs::read_dir(site.data_dir().join("rooms"))
+            .unwrap()
+            .count(),
+        20
+    );
+    let answer = join_from(&site, "flood3", "192.0.2.2");
+    assert_eq!(
+        answer.status, 200,
+        "an open room still takes joins: {answer:?}"
+    );
+    assert_eq!(site.leave(&peers[0]).status, 200);
+    let answer = join_from(&site, "fresh", "192.0.2.3");
+    assert_eq!(answer.status, 200, "{answer:?}");
+}
+
+/// All addresses together get `max_site_joins_per_minute`, so many addresses (a botnet, or
+/// one /48 walked /64 by /64) cannot create rooms and files without end.
+#[test]
+fn joins_from_many_addresses_stop_at_the_site_budget() {
+    let site = Site::with_settings(json!({"max_site_joins_per_minute": 12, "max_peers": 16}));
+    let statuses: Vec<u16> = (1..=16)
+        .map(|n| join_from(&site, "r", &format!("198.51.100.{n}")).status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        12,
+        "{statuses:?}"
+    );
+    let refused = join_from(&site, "r", "203.0.113.1");
+    assert_eq!(refused.status, 429, "{refused:?}");
+    assert!(
+        refused.error().contains("this site takes at most 12 joins"),
+        "{refused:?}"
+    );
+}
+
+/// The data directory's byte budget: once the sweep finds the rooms holding more than
+/// `max_data_bytes`, posts are refused with 507 until enough has been read.
+#[test]
+fn posts_stop_at_the_data_directory_budget_until_messages_are_read() {
+    let site = Site::with_settings(json!({
+        "max_data_bytes": 1 << 20,
+        "max_backlog_bytes": 4 << 20,
+        "max_posts_per_second": 1000,
+    }));
+    let alice = site.join("r");
+    let bob = site.join("r");
+    let data = "x".repeat(60_000);
+    for _ in 0..20 {
+        let answer = site.post(&alice, json!({"to": bob.id, "type": "big", "data": data}));
+        assert_eq!(answer.status, 202, "{answer:?}");
+    }
+    let sweep = || {
+        std::fs::remove_file(site.data_dir().join("last-sweep")).unwrap();
+        site.join("other");
+    };
+    sweep();
+    let answer = site.post(&alice, json!({"to": bob.id, "type": "big", "data": data}));
+    assert_eq!(answer.status, 507, "{answer:?}");
+    assert!(answer.error().contains("storage"), "{answer:?}");
+
+    let events = poll_events(&site, &bob, None);
+    poll_events(&site, &bob, events.last().map(|(id, _)| *id));
+    sweep();
+    let answer = site.post(&alice, json!({"to": bob.id, "type": "small", "data": 1}));
+    assert_eq!(answer.status, 202, "{answer:?}");
+}
