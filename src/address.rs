@@ -55,6 +55,14 @@ impl Network {
         Ok(Network { address, prefix })
     }
 
+    /// Whether `address` (text, as in REMOTE_ADDR) lies in any of `networks`.
+    pub fn any_contains(networks: &[Network], address: &str) -> bool {
+        address
+            .trim()
+            .parse::<IpAddr>()
+            .is_ok_and(|address| networks.iter().any(|network| network.contains(&address)))
+    }
+
     fn contains(&self, address: &IpAddr) -> bool {
         match (self.address, canonical(*address)) {
             (IpAddr::V4(network), IpAddr::V4(address)) => {

@@ -62,8 +62,7 @@ fn run() -> ! {
 
 fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
     let in_html = mode::errors_in_html(env.get("QUERY_STRING").map_or("", String::as_str));
-    let https = mode::over_https(env);
-    let answer = |error: &Error| {
+    let answer = |error: &Error, https: bool| {
         error.log_if_server_fault();
         let response = if in_html {
             Response::error_html(error)
@@ -75,15 +74,17 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
 
     let settings = match Settings::load(env, &executable_dir()) {
         Ok(settings) => settings,
-        Err(error) => finish(&answer(&error), out),
+        // Without settings there are no trusted proxies: only the web server's word counts.
+        Err(error) => finish(&answer(&error, mode::over_https(env, &[])), out),
     };
+    let https = mode::over_https(env, &settings.trusted_proxies);
     let body = match read_body(env, settings.max_body_bytes) {
         Ok(body) => body,
-        Err(error) => finish(&answer(&error), out),
+        Err(error) => finish(&answer(&error, https), out),
     };
     let request = match Request::parse(env, &body) {
         Ok(request) => request,
-        Err(error) => finish(&answer(&error), out),
+        Err(error) => finish(&answer(&error, https), out),
     };
     let clock = SystemClock::new();
     let context = Context {
@@ -99,7 +100,7 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
             stream.run(out, &clock);
             end_output(out)
         }
-        Err(error) => finish(&answer(&error), out),
+        Err(error) => finish(&answer(&error, https), out),
     }
 }
 

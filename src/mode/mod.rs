@@ -21,6 +21,7 @@ pub mod sse;
 use std::collections::HashMap;
 use std::io::Write;
 
+use crate::address::Network;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::response::Response;
@@ -52,14 +53,16 @@ pub struct Context<'a> {
     pub https: bool,
 }
 
-/// Whether the web server says the request came over https. This is what decides
-/// `Strict-Transport-Security`, so a header a client could send does not count.
-pub fn over_https(env: &HashMap<String, String>) -> bool {
-    env.get("HTTPS")
-        .is_some_and(|value| value.eq_ignore_ascii_case("on"))
-        || env
-            .get("REQUEST_SCHEME")
-            .is_some_and(|scheme| scheme == "https")
+/// Whether the request came over https: the web server says so, or a trusted proxy does
+/// (`X-Forwarded-Proto`, believed only from an address in `trusted_proxies`, as any client
+/// could send it). This decides `Strict-Transport-Security`.
+pub fn over_https(env: &HashMap<String, String>, trusted_proxies: &[Network]) -> bool {
+    let variable = |name: &str| env.get(name).map_or("", String::as_str);
+    let forwarded = variable("HTTP_X_FORWARDED_PROTO").eq_ignore_ascii_case("https")
+        && Network::any_contains(trusted_proxies, variable("REMOTE_ADDR"));
+    variable("HTTPS").eq_ignore_ascii_case("on")
+        || variable("REQUEST_SCHEME") == "https"
+        || forwarded
 }
 
 /// A mode's answer.
@@ -303,5 +306,32 @@ mod tests {
             message.data.as_ref().map(|data| data.as_str()),
             Some("{\"a\":\"b\\nc\"}")
         );
+    }
+
+    #[test]
+    fn https_is_what_the_server_or_a_trusted_proxy_says() {
+        let env = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect()
+        };
+        let proxy = [Network::parse("192.0.2.0/24").unwrap()];
+        assert!(over_https(&env(&[("HTTPS", "on")]), &[]));
+        assert!(over_https(&env(&[("REQUEST_SCHEME", "https")]), &[]));
+        let forwarded = env(&[
+            ("HTTP_X_FORWARDED_PROTO", "https"),
+            ("REMOTE_ADDR", "192.0.2.9"),
+        ]);
+        assert!(over_https(&forwarded, &proxy));
+        assert!(
+            !over_https(&forwarded, &[]),
+            "any client can send the header"
+        );
+        let stranger = env(&[
+            ("HTTP_X_FORWARDED_PROTO", "https"),
+            ("REMOTE_ADDR", "198.51.100.1"),
+        ]);
+        assert!(!over_https(&stranger, &proxy));
     }
 }
