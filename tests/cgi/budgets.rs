@@ -52,6 +52,48 @@ fn announced_hold(answer: &Answer) -> u64 {
     hello.data["hold"].as_u64().unwrap()
 }
 
+/// How long the server held a stream open, by its own clock (`hello` to `bye`): unlike the
+/// time the test waited, it does not grow when the machine is busy.
+fn held_ms(answer: &Answer) -> u64 {
+    let (opened, closed) = span(answer);
+    closed - opened
+}
+
+/// The most streams that were held (announced a hold) at one moment, by the server's clock.
+fn most_held_at_once(results: &[Timed]) -> i32 {
+    let mut changes: Vec<(u64, i32)> = Vec::new();
+    for timed in results
+        .iter()
+        .filter(|timed| announced_hold(&timed.answer) > 0)
+    {
+        let (opened, closed) = span(&timed.answer);
+        changes.push((opened, 1));
+        // An end sorts before an opening at the same millisecond: the slot was free again.
+        changes.push((closed, -1));
+    }
+    changes.sort();
+    let mut held = 0;
+    let mut most = 0;
+    for (_, change) in changes {
+        held += change;
+        most = most.max(held);
+    }
+    most
+}
+
+/// When the server opened and ended a stream, by its own clock (ms).
+fn span(answer: &Answer) -> (u64, u64) {
+    let events = parse_events(answer.body.as_str());
+    let at = |name: &str| {
+        events
+            .iter()
+            .find(|event| event.name.as_deref() == Some(name))
+            .and_then(|event| event.data["t"].as_u64())
+            .unwrap_or_else(|| panic!("no {name} with a time: {answer:?}"))
+    };
+    (at("hello"), at("bye"))
+}
+
 fn sse_command(site: &Site, peer: &Peer, remote: &str) -> Command {
     site.command("GET", &query_of(peer, "sse"), &[("REMOTE_ADDR", remote)])
 }
@@ -67,16 +109,12 @@ fn a_stream_flood_from_one_peer_holds_one_stream() {
         .map(|_| sse_command(&site, &peer, "192.0.2.1"))
         .collect();
     let results = run_together(&site, commands);
-    let held: Vec<&Timed> = results
+    let held: Vec<u64> = results
         .iter()
-        .filter(|timed| timed.took >= Duration::from_millis(2500))
+        .map(|timed| held_ms(&timed.answer))
+        .filter(|held| *held >= 2900)
         .collect();
-    assert_eq!(
-        held.len(),
-        1,
-        "streams that lasted the hold: {}",
-        held.len()
-    );
+    assert_eq!(held.len(), 1, "streams that lasted the hold: {held:?}");
     for timed in &results {
         announced_hold(&timed.answer);
         assert!(
@@ -85,14 +123,9 @@ fn a_stream_flood_from_one_peer_holds_one_stream() {
             timed.answer
         );
     }
-    assert!(
-        results
-            .iter()
-            .filter(|timed| announced_hold(&timed.answer) == 0)
-            .count()
-            >= 36,
-        "no more than the address's share of slots was taken"
-    );
+    // By the server's clock, no more than the address's share were held at any moment.
+    let most = most_held_at_once(&results);
+    assert!(most <= 4, "{most} streams of one address were held at once");
 }
 
 /// Thirty peers' streams at once from thirty addresses: `max_held_streams` (12) are held,
@@ -100,7 +133,8 @@ fn a_stream_flood_from_one_peer_holds_one_stream() {
 /// its share (4) is held.
 #[test]
 fn thirty_peers_streams_at_once_hold_no_more_than_the_budget() {
-    let site = Site::with_settings(json!({"hold_seconds": 3, "max_peers": 16}));
+    // A long hold, so that all thirty overlap even on a busy machine.
+    let site = Site::with_settings(json!({"hold_seconds": 8, "max_peers": 16}));
     let peers: Vec<Peer> = (0..30).map(|n| site.join(&format!("r{}", n % 3))).collect();
     let commands = peers
         .iter()
@@ -112,19 +146,12 @@ fn thirty_peers_streams_at_once_hold_no_more_than_the_budget() {
         .iter()
         .map(|timed| announced_hold(&timed.answer))
         .collect();
-    assert_eq!(
-        holds.iter().filter(|hold| **hold == 3).count(),
-        12,
-        "{holds:?}"
-    );
+    assert_eq!(most_held_at_once(&results), 12, "{holds:?}");
     for timed in results
         .iter()
         .filter(|timed| announced_hold(&timed.answer) == 0)
     {
-        assert!(
-            timed.took < Duration::from_millis(1500),
-            "hold 0 answers at once"
-        );
+        assert!(held_ms(&timed.answer) < 500, "hold 0 answers at once");
         assert!(
             timed.answer.body.contains("retry: 1000"),
             "{:?}",
@@ -137,15 +164,15 @@ fn thirty_peers_streams_at_once_hold_no_more_than_the_budget() {
         .map(|peer| sse_command(&site, peer, "203.0.113.9"))
         .collect();
     let results = run_together(&site, commands);
-    let held = results
-        .iter()
-        .filter(|timed| announced_hold(&timed.answer) == 3)
-        .count();
-    assert_eq!(held, 4, "one address holds its share and no more");
+    assert_eq!(
+        most_held_at_once(&results),
+        4,
+        "one address holds its share and no more"
+    );
 
     // Once they are done, the slots are free again.
     let answer = site.run(&mut sse_command(&site, &peers[0], "203.0.113.9"), b"");
-    assert_eq!(announced_hold(&answer), 3, "{answer:?}");
+    assert_eq!(announced_hold(&answer), 8, "{answer:?}");
 }
 
 /// Self-check probes hold their process for 1.6 s and need no join: a flood of them from one
@@ -204,10 +231,12 @@ fn room_names(site: &Site) -> Vec<String> {
 /// (It once looked at the first 256 folder entries only, live ones included.)
 #[test]
 fn the_sweep_frees_abandoned_rooms_behind_hundreds_of_live_ones() {
+    // Rooms count as live for ten minutes, however long a busy machine takes to open 600.
     let site = Site::with_settings(json!({
         "max_joins_per_minute": 10_000,
         "max_site_joins_per_minute": 10_000,
         "max_rooms": 10_000,
+        "peer_timeout_seconds": 600,
     }));
     let live: Vec<String> = (0..600).map(|n| format!("live{n:03}")).collect();
     thread::scope(|scope| {
