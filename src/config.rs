@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::address::Network;
 use crate::error::{Error, Result};
 
 pub const SETTINGS_FILE_NAME: &str = "webrtc.json";
@@ -31,6 +32,17 @@ pub struct Settings {
     /// second (averaged over ten seconds).
     pub max_joins_per_minute: u32,
     pub max_posts_per_second: u32,
+    /// Joins per minute from all addresses together.
+    pub max_site_joins_per_minute: u32,
+    /// How many requests may be held open at once (each is one of the account's entry
+    /// processes on hosts that count them), and how many of those one address may hold.
+    pub max_held_streams: u32,
+    pub max_held_streams_per_address: u32,
+    /// How many rooms may exist at once, and how many bytes the data directory may hold.
+    pub max_rooms: u32,
+    pub max_data_bytes: u64,
+    /// Proxies whose X-Forwarded-For is believed (see `address.rs`).
+    pub trusted_proxies: Vec<Network>,
     /// Passed to the browser as `iceServers`, after validation.
     pub ice_servers: Value,
     pub turn: Option<TurnSettings>,
@@ -75,6 +87,12 @@ struct SettingsFile {
     max_backlog_bytes: Option<u64>,
     max_joins_per_minute: Option<u32>,
     max_posts_per_second: Option<u32>,
+    max_site_joins_per_minute: Option<u32>,
+    max_held_streams: Option<u32>,
+    max_held_streams_per_address: Option<u32>,
+    max_rooms: Option<u32>,
+    max_data_bytes: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
     ice_servers: Option<Value>,
     turn: Option<TurnFile>,
     ice_transport_policy: Option<IceTransportPolicy>,
@@ -94,6 +112,12 @@ const KNOWN_KEYS: &[&str] = &[
     "max_backlog_bytes",
     "max_joins_per_minute",
     "max_posts_per_second",
+    "max_site_joins_per_minute",
+    "max_held_streams",
+    "max_held_streams_per_address",
+    "max_rooms",
+    "max_data_bytes",
+    "trusted_proxies",
     "ice_servers",
     "ice_transport_policy",
     "turn",
@@ -135,8 +159,7 @@ impl Settings {
 
     /// Validates settings text. Relative `data_dir` values are taken relative to `base`.
     pub fn parse(text: &str, base: &Path, source: Option<PathBuf>) -> Result<Settings> {
-        let file: SettingsFile = serde_json::from_str(text)
-            .map_err(|error| Error::Settings(format!("{SETTINGS_FILE_NAME}: {error}")))?;
+        let file = parse_file(text)?;
         // JSON has no comments: keys starting with "_" are notes, as in the shipped
         // webrtc.example.json, which explains each setting in such a key beside it.
         let unknown: Vec<&str> = (file.other.keys())
@@ -158,8 +181,7 @@ impl Settings {
         )?;
         if peer_timeout_seconds < hold_seconds + 5 {
             return Err(Error::Settings(format!(
-                "{SETTINGS_FILE_NAME}: peer_timeout_seconds ({peer_timeout_seconds}) must be at least hold_seconds + 5 ({}), or held peers would expire",
-                hold_seconds + 5
+                "{SETTINGS_FILE_NAME}: peer_timeout_seconds must be at least hold_seconds + 5, or held peers would expire"
             )));
         }
         let max_peers = in_range("max_peers", file.max_peers, 6, 2, 16)? as usize;
@@ -191,6 +213,36 @@ impl Settings {
             1,
             100_000,
         )?;
+
+        let max_site_joins_per_minute = in_range(
+            "max_site_joins_per_minute",
+            file.max_site_joins_per_minute,
+            300,
+            1,
+            1_000_000,
+        )?;
+        let max_held_streams = in_range("max_held_streams", file.max_held_streams, 12, 0, 1000)?;
+        let max_held_streams_per_address = in_range(
+            "max_held_streams_per_address",
+            file.max_held_streams_per_address,
+            4,
+            1,
+            1000,
+        )?;
+        let max_rooms = in_range("max_rooms", file.max_rooms, 100, 1, 100_000)?;
+        let max_data_bytes = in_range(
+            "max_data_bytes",
+            file.max_data_bytes,
+            32 << 20,
+            1 << 20,
+            1 << 40,
+        )?;
+        let trusted_proxies = file
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|entry| Network::parse(entry))
+            .collect::<Result<Vec<Network>>>()?;
 
         let ice_servers = match file.ice_servers {
             Some(value) => validate_ice_servers(value)?,
@@ -227,12 +279,110 @@ impl Settings {
             max_backlog_bytes,
             max_joins_per_minute,
             max_posts_per_second,
+            max_site_joins_per_minute,
+            max_held_streams,
+            max_held_streams_per_address,
+            max_rooms,
+            max_data_bytes,
+            trusted_proxies,
             ice_servers,
             turn,
             ice_transport_policy,
             source,
         })
     }
+}
+
+/// What each key of the settings file holds, for messages about a value of the wrong type.
+const EXPECTED: &[(&str, &str)] = &[
+    ("data_dir", "a folder path (text)"),
+    (
+        "ice_servers",
+        "a list of objects like {\"urls\": \"stun:host:3478\"}",
+    ),
+    (
+        "turn",
+        "an object {\"urls\": ..., \"secret\": \"...\", \"ttl_seconds\": N}",
+    ),
+    ("turn.urls", "a turn: URL or a list of them"),
+    ("turn.secret", "text (coturn's static-auth-secret)"),
+    ("ice_transport_policy", "\"all\" or \"relay\""),
+    (
+        "trusted_proxies",
+        "a list of addresses or networks, like \"203.0.113.7\" or \"2001:db8::/32\"",
+    ),
+];
+
+/// Parses the file's JSON. serde's own messages quote the offending value, and a settings
+/// error is shown to visitors (a 500 page), so they are replaced by ones that name the key
+/// and what it must hold, never the value given: it may be a secret.
+fn parse_file(text: &str) -> Result<SettingsFile> {
+    let value: Value = serde_json::from_str(text).map_err(|error| {
+        Error::Settings(format!(
+            "{SETTINGS_FILE_NAME} is not valid JSON (line {}, column {})",
+            error.line(),
+            error.column()
+        ))
+    })?;
+    let Value::Object(fields) = &value else {
+        return Err(Error::Settings(format!(
+            "{SETTINGS_FILE_NAME} must hold one JSON object {{\"key\": value, ...}}"
+        )));
+    };
+    if let Ok(file) = serde_json::from_value::<SettingsFile>(value.clone()) {
+        return Ok(file);
+    }
+    // Finds the key that fails on its own; an unknown key fails with its name only.
+    for (key, field) in fields {
+        let alone = serde_json::json!({ key.as_str(): field });
+        let Err(error) = serde_json::from_value::<SettingsFile>(alone) else {
+            continue;
+        };
+        if error.to_string().starts_with("unknown field") {
+            return Err(Error::Settings(format!(
+                "{SETTINGS_FILE_NAME}: unknown field `{}`",
+                shown_key(key)
+            )));
+        }
+        let path = match (key.as_str(), field) {
+            ("turn", Value::Object(turn)) => turn_key_at_fault(turn),
+            _ => key.clone(),
+        };
+        let expected = EXPECTED
+            .iter()
+            .find(|(name, _)| *name == path)
+            .map_or("a whole number", |(_, expected)| expected);
+        return Err(Error::Settings(format!(
+            "{SETTINGS_FILE_NAME}: {} must be {expected}",
+            shown_key(&path)
+        )));
+    }
+    Err(Error::Settings(format!(
+        "{SETTINGS_FILE_NAME} has an invalid value"
+    )))
+}
+
+/// Which key of a `turn` object fails, as `turn.KEY`.
+fn turn_key_at_fault(turn: &serde_json::Map<String, Value>) -> String {
+    let complete = |key: &str, field: &Value| {
+        let mut probe = serde_json::json!({"urls": "turn:x", "secret": "s"});
+        probe[key] = field.clone();
+        probe
+    };
+    for (key, field) in turn {
+        if serde_json::from_value::<TurnFile>(complete(key, field)).is_err() {
+            if !["urls", "secret", "ttl_seconds"].contains(&key.as_str()) {
+                return format!("turn (unknown field `{}`)", shown_key(key));
+            }
+            return format!("turn.{key}");
+        }
+    }
+    "turn (it needs urls and secret)".to_string()
+}
+
+/// Keys are names the site owner typed, not values, but are shortened all the same.
+fn shown_key(key: &str) -> String {
+    key.chars().take(40).collect()
 }
 
 /// Names the keys and this version: a key from the guide of a newer version is refused by an
@@ -259,7 +409,7 @@ where
     let value = value.unwrap_or(default);
     if value < low || value > high {
         return Err(Error::Settings(format!(
-            "{SETTINGS_FILE_NAME}: {key} must be from {low} to {high}, not {value}"
+            "{SETTINGS_FILE_NAME}: {key} must be from {low} to {high}"
         )));
     }
     Ok(value)
@@ -285,7 +435,7 @@ fn ice_urls(value: &Value, key: &str) -> Result<Vec<String>> {
         .map(|url| match url.as_str() {
             Some(url) if is_ice_url(url) => Ok(url.to_string()),
             _ => Err(Error::Settings(format!(
-                "{SETTINGS_FILE_NAME}: {key} holds {url}, which is not a stun:, stuns:, turn: or turns: URL"
+                "{SETTINGS_FILE_NAME}: {key} holds something that is not a stun:, stuns:, turn: or turns: URL"
             ))),
         })
         .collect()
@@ -339,7 +489,9 @@ fn validate_turn(turn: TurnFile) -> Result<TurnSettings> {
             "{SETTINGS_FILE_NAME}: turn.secret must be at least 16 characters (coturn's static-auth-secret)"
         )));
     }
-    let ttl_seconds = in_range("turn.ttl_seconds", turn.ttl_seconds, 86_400, 60, 604_800)?;
+    // An hour: the client renews credentials through `?mode=ice` before they expire, so a
+    // short life costs nothing, and a leaked username and password stop working soon.
+    let ttl_seconds = in_range("turn.ttl_seconds", turn.ttl_seconds, 3600, 60, 604_800)?;
     Ok(TurnSettings {
         urls,
         secret: turn.secret,
@@ -389,12 +541,12 @@ mod tests {
         check_error(r#"{"hold_secs": 5}"#, "unknown field `hold_secs`");
         check_error(
             r#"{"hold_seconds": 90}"#,
-            "hold_seconds must be from 0 to 50, not 90",
+            "hold_seconds must be from 0 to 50",
         );
         check_error(r#"{"max_peers": 1}"#, "max_peers must be from 2 to 16");
         check_error(
             r#"{"hold_seconds": 30, "peer_timeout_seconds": 20}"#,
-            "peer_timeout_seconds (20) must be at least hold_seconds + 5",
+            "peer_timeout_seconds must be at least hold_seconds + 5",
         );
         check_error(
             r#"{"ice_servers": [{"url": "stun:x"}]}"#,
@@ -405,12 +557,70 @@ mod tests {
             r#"{"turn": {"urls": "turn:x", "secret": "short"}}"#,
             "at least 16",
         );
-        check_error("{", "webrtc.json:");
+        check_error("{", "webrtc.json is not valid JSON (line 1");
         check_error(
             r#"{"ice_transport_policy": "relay"}"#,
             "needs a TURN server",
         );
-        check_error(r#"{"ice_transport_policy": "none"}"#, "unknown variant");
+        check_error(
+            r#"{"ice_transport_policy": "none"}"#,
+            "ice_transport_policy must be \"all\" or \"relay\"",
+        );
+    }
+
+    /// A settings error is shown to visitors, so it must never quote the value it refused.
+    #[test]
+    fn settings_errors_name_the_key_never_the_value() {
+        let secret = "s3cret-s3cret-s3cret";
+        for (text, fragment) in [
+            (
+                format!(r#"{{"turn": "{secret}"}}"#),
+                "turn must be an object",
+            ),
+            (
+                format!(r#"{{"turn": {{"urls": "turn:x", "secret": 12, "x": "{secret}"}}}}"#),
+                "turn",
+            ),
+            (
+                format!(r#"{{"turn": {{"urls": ["{secret}"], "secret": "{secret}"}}}}"#),
+                "turn.urls",
+            ),
+            (
+                format!(r#"{{"hold_seconds": "{secret}"}}"#),
+                "hold_seconds must be a whole number",
+            ),
+            (
+                format!(r#"{{"ice_transport_policy": "{secret}"}}"#),
+                "ice_transport_policy",
+            ),
+            (
+                format!(r#"{{"ice_servers": [{{"urls": "{secret}"}}]}}"#),
+                "ice_servers[0].urls",
+            ),
+            (
+                format!(r#"{{"data_dir": ["{secret}"]}}"#),
+                "data_dir must be a folder path",
+            ),
+            (
+                format!(r#"{{"hold_seconds": 1{secret}}}"#),
+                "not valid JSON",
+            ),
+        ] {
+            match parse(&text) {
+                Err(Error::Settings(message)) => {
+                    assert!(message.contains(fragment), "{message:?} lacks {fragment:?}");
+                    assert!(!message.contains("s3cret"), "{message:?} shows the value");
+                }
+                other => panic!("expected a settings error for {text}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn turn_credentials_live_an_hour_by_default() {
+        let settings =
+            parse(r#"{"turn": {"urls": "turn:t.example", "secret": "0123456789abcdef"}}"#).unwrap();
+        assert_eq!(settings.turn.unwrap().ttl_seconds, 3600);
     }
 
     #[test]

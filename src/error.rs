@@ -116,6 +116,8 @@ pub enum IoCause {
     ReadOnly,
     /// ENOTDIR or EEXIST where a folder was expected.
     NotAFolder,
+    /// ELOOP: a symbolic link where the store keeps a file or folder of its own.
+    SymbolicLink,
     Other,
 }
 
@@ -128,6 +130,7 @@ impl IoCause {
             Some(libc::EACCES) | Some(libc::EPERM) => IoCause::PermissionDenied,
             Some(libc::EROFS) => IoCause::ReadOnly,
             Some(libc::ENOTDIR) | Some(libc::EEXIST) => IoCause::NotAFolder,
+            Some(libc::ELOOP) => IoCause::SymbolicLink,
             _ => IoCause::Other,
         }
     }
@@ -177,9 +180,16 @@ impl fmt::Display for Error {
 /// stays an opaque server fault whose details go to the error log.
 impl From<io::Error> for Error {
     fn from(error: io::Error) -> Error {
-        IoCause::of(&error).disk_full().unwrap_or(Error::Io(error))
+        let cause = IoCause::of(&error);
+        if cause == IoCause::SymbolicLink {
+            return Error::DataDirectory(SYMBOLIC_LINK_ADVICE.to_string());
+        }
+        cause.disk_full().unwrap_or(Error::Io(error))
     }
 }
+
+/// What the site owner is told when the store finds a symbolic link of someone else's.
+pub const SYMBOLIC_LINK_ADVICE: &str = "the data directory holds a symbolic link where webrtc.cgi keeps its own files, and webrtc.cgi does not follow it (someone may be trying to read the calls): delete the data directory and let webrtc.cgi create it again";
 
 #[cfg(test)]
 mod tests {
@@ -217,6 +227,7 @@ mod tests {
             (libc::EPERM, IoCause::PermissionDenied, None),
             (libc::EROFS, IoCause::ReadOnly, None),
             (libc::ENOTDIR, IoCause::NotAFolder, None),
+            (libc::ELOOP, IoCause::SymbolicLink, None),
             (libc::EIO, IoCause::Other, None),
         ] {
             let error = io::Error::from_raw_os_error(errno);

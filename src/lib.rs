@@ -8,6 +8,7 @@
 //! server. Only what `main.rs`, the tests and the fuzz targets use is public here: the
 //! request and its run, the shell's answer, the settings, the error, and the record reader.
 
+pub mod address;
 mod assets;
 pub mod config;
 pub mod error;

@@ -94,47 +94,51 @@ fn run() -> ! {
 
 fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
     let in_html = mode::errors_in_html(env.get("QUERY_STRING").map_or("", String::as_str));
-    let answer = |error: &Error| {
+    let answer = |error: &Error, https: bool| {
         error.log_if_server_fault();
-        if in_html {
+        let response = if in_html {
             Response::error_html(error)
         } else {
             Response::error_json(error)
-        }
+        };
+        response.over(https)
     };
 
     let settings = match Settings::load(env, &executable_dir()) {
         Ok(settings) => settings,
+        // Without settings there are no trusted proxies: only the web server's word counts.
         Err(error) => match mode::check_without_settings(env, &error) {
             Some(page) => {
                 error.log_if_server_fault();
                 finish(&page, out)
             }
-            None => finish(&answer(&error), out),
+            None => finish(&answer(&error, mode::over_https(env, &[])), out),
         },
     };
+    let https = mode::over_https(env, &settings.trusted_proxies);
     let body = match read_body(env, settings.max_body_bytes) {
         Ok(body) => body,
-        Err(error) => finish(&answer(&error), out),
+        Err(error) => finish(&answer(&error, https), out),
     };
     let request = match Request::parse(env, &body) {
         Ok(request) => request,
-        Err(error) => finish(&answer(&error), out),
+        Err(error) => finish(&answer(&error, https), out),
     };
     let clock = SystemClock::new();
     let context = Context {
         settings: &settings,
         now: clock.unix_millis() / 1000,
         script_name: env.get("SCRIPT_NAME").map_or("", String::as_str),
+        https,
     };
     match request.run(&context) {
-        Ok(Reply::Whole(response)) => finish(&response, out),
+        Ok(Reply::Whole(response)) => finish(&response.over(https), out),
         Ok(Reply::Stream(stream)) => {
             ANSWER_STARTED.store(true, Ordering::SeqCst);
             stream.run(out, &clock);
             end_output(out)
         }
-        Err(error) => finish(&answer(&error), out),
+        Err(error) => finish(&answer(&error, https), out),
     }
 }
 

@@ -14,6 +14,16 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
+/// Over https, every answer tells the browser to use https only for this site from now on,
+/// so a later visit cannot be downgraded to plain http on a hostile network.
+pub fn transport_headers(https: bool) -> &'static [(&'static str, &'static str)] {
+    if https {
+        &[("Strict-Transport-Security", "max-age=31536000")]
+    } else {
+        &[]
+    }
+}
+
 /// Headers for answers that must never be stored by a browser or a proxy.
 const NO_STORE: (&str, &str) = ("Cache-Control", "no-store");
 
@@ -31,6 +41,14 @@ impl Response {
         let mut body = value.to_string().into_bytes();
         body.push(b'\n');
         Response::new(status, "application/json", body).with(NO_STORE.0, NO_STORE.1)
+    }
+
+    /// The answer with the headers of its transport (see `transport_headers`).
+    pub fn over(mut self, https: bool) -> Response {
+        for (name, value) in transport_headers(https) {
+            self.headers.push((name, value.to_string()));
+        }
+        self
     }
 
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Response {

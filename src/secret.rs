@@ -57,6 +57,19 @@ pub fn turn_password(secret: &str, username: &str) -> String {
     base64(&mac.finalize().into_bytes())
 }
 
+/// A keyed hash of `text`: HMAC-SHA1 with `key`, as 32 hex digits. Used so that stored
+/// values (address hashes) cannot be reversed by hashing every candidate.
+pub fn keyed_hash(key: &[u8], text: &str) -> String {
+    let mut mac = Hmac::<Sha1>::new_from_slice(key).expect("HMAC accepts any key");
+    mac.update(text.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .take(16)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// Standard base64 with padding, as coturn expects for passwords.
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

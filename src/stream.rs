@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::response::write_head;
+use crate::response::{transport_headers, write_head};
 use crate::store::{InboxWatch, Record};
 
 /// A comment that opens every stream. mod_deflate holds back the first bytes of a response
@@ -68,16 +68,16 @@ impl Clock for SystemClock {
 
 /// The head of an event stream. `X-Accel-Buffering` asks an nginx proxy in front of Apache
 /// (common on cPanel hosts) to pass each event on at once.
-pub fn write_stream_head(out: &mut impl Write) -> io::Result<()> {
-    write_head(
-        out,
-        200,
-        &[
-            ("Content-Type", "text/event-stream".to_string()),
-            ("Cache-Control", "no-store".to_string()),
-            ("X-Accel-Buffering", "no".to_string()),
-        ],
-    )
+pub fn write_stream_head(out: &mut impl Write, https: bool) -> io::Result<()> {
+    let mut headers = vec![
+        ("Content-Type", "text/event-stream".to_string()),
+        ("Cache-Control", "no-store".to_string()),
+        ("X-Accel-Buffering", "no".to_string()),
+    ];
+    for (name, value) in transport_headers(https) {
+        headers.push((name, value.to_string()));
+    }
+    write_head(out, 200, &headers)
 }
 
 pub fn write_padding(out: &mut impl Write) -> io::Result<()> {

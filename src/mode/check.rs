@@ -312,6 +312,7 @@ fn render(rows: &[Row], script_name: &str) -> Response {
         .with("Cache-Control", "no-store")
         .with("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         .with("X-Frame-Options", "DENY")
+        .with("Cross-Origin-Opener-Policy", "same-origin")
 }
 
 fn data_dir_problem(error: &Error) -> String {

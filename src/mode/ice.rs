@@ -25,7 +25,7 @@ impl Ice {
         input.query.only(&["mode", "room", "peer", "token"])?;
         Ok(Ice {
             room: input.query.room()?,
-            credentials: input.query.credentials()?,
+            credentials: input.credentials()?,
         })
     }
 

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::ice::ice_servers;
 use super::query::{require_method, Input};
 use super::{Context, Reply};
+use crate::address::ClientOrigin;
 use crate::error::{Error, Result};
 use crate::response::Response;
 use crate::store::{Access, Store};
@@ -16,8 +17,8 @@ use crate::values::RoomName;
 #[derive(Debug, PartialEq, Eq)]
 pub struct Join {
     pub room: RoomName,
-    /// REMOTE_ADDR, for the per-address join limit.
-    pub address: String,
+    /// Where the join comes from, for the per-address join limit.
+    pub origin: ClientOrigin,
     /// The joiner asks for a sealed room.
     pub sealed: bool,
 }
@@ -28,7 +29,7 @@ impl Join {
         input.query.only(&["mode", "room", "sealed"])?;
         Ok(Join {
             room: input.query.room()?,
-            address: input.variable("REMOTE_ADDR").to_string(),
+            origin: input.origin(),
             sealed: sealed_parameter(input.query.get("sealed"))?,
         })
     }
@@ -36,8 +37,9 @@ impl Join {
     pub(super) fn run(self, context: &Context) -> Result<Reply> {
         let settings = context.settings;
         let store = Store::open(settings)?;
-        store.admit_join(&self.address, context.now)?;
+        store.admit_join(&self.origin.key(&settings.trusted_proxies), context.now)?;
         store.sweep_if_due(context.now);
+        store.admit_room(&self.room)?;
         let (joined, sealed) =
             store.with_room(&self.room, Access::Anyone, context.now, |room| {
                 room.seal_if_empty(self.sealed);

@@ -21,9 +21,11 @@ pub mod sse;
 use std::collections::HashMap;
 use std::io::Write;
 
+use crate::address::Network;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::response::Response;
+use crate::store::StreamSlot;
 use crate::stream::Clock;
 use query::{printable, Input};
 
@@ -47,6 +49,20 @@ pub struct Context<'a> {
     pub now: u64,
     /// SCRIPT_NAME, for the page's own URLs.
     pub script_name: &'a str,
+    /// Whether the request came over https (see `over_https`).
+    pub https: bool,
+}
+
+/// Whether the request came over https: the web server says so, or a trusted proxy does
+/// (`X-Forwarded-Proto`, believed only from an address in `trusted_proxies`, as any client
+/// could send it). This decides `Strict-Transport-Security`.
+pub fn over_https(env: &HashMap<String, String>, trusted_proxies: &[Network]) -> bool {
+    let variable = |name: &str| env.get(name).map_or("", String::as_str);
+    let forwarded = variable("HTTP_X_FORWARDED_PROTO").eq_ignore_ascii_case("https")
+        && Network::any_contains(trusted_proxies, variable("REMOTE_ADDR"));
+    variable("HTTPS").eq_ignore_ascii_case("on")
+        || variable("REQUEST_SCHEME") == "https"
+        || forwarded
 }
 
 /// A mode's answer.
@@ -57,8 +73,8 @@ pub enum Reply {
 }
 
 pub enum Stream {
-    Events(sse::EventStream),
-    Probe,
+    Events(Box<sse::EventStream>),
+    Probe { https: bool, slot: StreamSlot },
 }
 
 impl Stream {
@@ -66,7 +82,10 @@ impl Stream {
     pub fn run(self, out: &mut impl Write, clock: &impl Clock) {
         match self {
             Stream::Events(stream) => stream.run(out, clock),
-            Stream::Probe => probe::write(out, clock),
+            Stream::Probe { https, slot } => {
+                probe::write(out, clock, https);
+                drop(slot);
+            }
         }
     }
 }
@@ -104,6 +123,9 @@ impl Request {
             }
             return page::Page::parse(&input).map(Request::Page);
         };
+        if mode != "check" {
+            input.refuse_cross_site()?;
+        }
         match mode {
             "join" => join::Join::parse(&input).map(Request::Join),
             "post" => post::Post::parse(&input).map(Request::Post),
@@ -297,5 +319,32 @@ mod tests {
             message.data.as_ref().map(|data| data.as_str()),
             Some("{\"a\":\"b\\nc\"}")
         );
+    }
+
+    #[test]
+    fn https_is_what_the_server_or_a_trusted_proxy_says() {
+        let env = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect()
+        };
+        let proxy = [Network::parse("192.0.2.0/24").unwrap()];
+        assert!(over_https(&env(&[("HTTPS", "on")]), &[]));
+        assert!(over_https(&env(&[("REQUEST_SCHEME", "https")]), &[]));
+        let forwarded = env(&[
+            ("HTTP_X_FORWARDED_PROTO", "https"),
+            ("REMOTE_ADDR", "192.0.2.9"),
+        ]);
+        assert!(over_https(&forwarded, &proxy));
+        assert!(
+            !over_https(&forwarded, &[]),
+            "any client can send the header"
+        );
+        let stranger = env(&[
+            ("HTTP_X_FORWARDED_PROTO", "https"),
+            ("REMOTE_ADDR", "198.51.100.1"),
+        ]);
+        assert!(!over_https(&stranger, &proxy));
     }
 }

@@ -71,4 +71,6 @@ fn page(script_name: &str) -> Response {
         .with("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         .with("X-Frame-Options", "DENY")
         .with("Permissions-Policy", PERMISSIONS_POLICY)
+        // The page holds the camera; no page it opens (or that opened it) may script it.
+        .with("Cross-Origin-Opener-Policy", "same-origin")
 }

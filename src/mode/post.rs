@@ -33,7 +33,7 @@ impl Post {
         require_method(input.method, "POST", "post")?;
         input.query.only(&["mode", "room", "peer", "token"])?;
         let room = input.query.room()?;
-        let credentials = input.query.credentials()?;
+        let credentials = input.credentials()?;
         if input.optional("CONTENT_LENGTH").map_or(true, str::is_empty) {
             return Err(Error::LengthRequired(
                 "post needs a JSON body with a Content-Length".to_string(),

@@ -7,28 +7,48 @@ use std::time::Duration;
 
 use super::query::{require_method, Input};
 use super::{Context, Reply, Stream};
-use crate::error::Result;
+use crate::address::ClientOrigin;
+use crate::error::{Error, Result};
+use crate::store::{SlotUse, Store};
 use crate::stream::{is_disconnect, named_event, write_padding, write_stream_head, Clock};
 
 #[derive(Debug, PartialEq, Eq)]
-pub struct Probe;
+pub struct Probe {
+    pub origin: ClientOrigin,
+}
 
 impl Probe {
     pub(super) fn parse(input: &Input) -> Result<Probe> {
         require_method(input.method, "GET", "probe")?;
         input.query.only(&["mode"])?;
-        Ok(Probe)
+        Ok(Probe {
+            origin: input.origin(),
+        })
     }
 
-    pub(super) fn run(self, _context: &Context) -> Result<Reply> {
-        Ok(Reply::Stream(Stream::Probe))
+    /// A probe holds its process for 1.6 s, so it takes a slot of the held-stream budget
+    /// like a held stream, with a small share per address; without one it is refused.
+    pub(super) fn run(self, context: &Context) -> Result<Reply> {
+        let store = Store::open(context.settings)?;
+        let address = self.origin.key(&context.settings.trusted_proxies);
+        let Some(slot) = store.take_slot(SlotUse::Probe, &address) else {
+            return Err(Error::TooManyRequests {
+                message: "too many streaming tests are running; try again in a few seconds"
+                    .to_string(),
+                retry_after_seconds: 2,
+            });
+        };
+        Ok(Reply::Stream(Stream::Probe {
+            https: context.https,
+            slot,
+        }))
     }
 }
 
 /// Writes the probe's events.
-pub(super) fn write(out: &mut impl Write, clock: &impl Clock) {
+pub(super) fn write(out: &mut impl Write, clock: &impl Clock, https: bool) {
     let written = (|| -> io::Result<()> {
-        write_stream_head(out)?;
+        write_stream_head(out, https)?;
         write_padding(out)?;
         // A long retry keeps a browser that reconnects after the test from repeating it.
         out.write_all(b"retry: 60000\n\n")?;

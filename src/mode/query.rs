@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use percent_encoding::percent_decode_str;
 
+use crate::address::ClientOrigin;
 use crate::error::{Error, Result};
 use crate::values::{Credentials, PeerId, RoomName, Token};
 
@@ -40,6 +41,87 @@ impl<'a> Input<'a> {
         self.env.get(name).map_or("", String::as_str)
     }
 
+    /// The peer and its token. The token may come in the `X-Peer-Token` header, which keeps
+    /// it out of URLs (and so out of access logs), or in the query, where an EventSource,
+    /// which cannot send headers, and older clients put it.
+    pub(super) fn credentials(&self) -> Result<Credentials> {
+        let peer = PeerId::parse(self.query.require("peer")?)?;
+        let token = match (self.optional("HTTP_X_PEER_TOKEN"), self.query.get("token")) {
+            (Some(header), Some(query)) if header != query => {
+                return Err(Error::BadRequest(
+                    "the token is given twice, differently: in X-Peer-Token and in the query"
+                        .to_string(),
+                ))
+            }
+            (Some(header), _) => header,
+            (None, Some(query)) => query,
+            (None, None) => "",
+        };
+        Ok(Credentials {
+            peer,
+            token: Token::parse(token)?,
+        })
+    }
+
+    /// Where the request comes from, for the per-address limits.
+    pub(super) fn origin(&self) -> ClientOrigin {
+        ClientOrigin {
+            remote: self.variable("REMOTE_ADDR").to_string(),
+            forwarded_for: self.optional("HTTP_X_FORWARDED_FOR").map(str::to_string),
+        }
+    }
+
+    /// Refuses a request that a browser made for another site's page: `Sec-Fetch-Site:
+    /// cross-site`, or an `Origin` that is not this site's own. A request without either
+    /// (an older browser, curl) passes: the headers protect visitors' browsers, and a
+    /// script outside a browser could send anything anyway.
+    pub(super) fn refuse_cross_site(&self) -> Result<()> {
+        let refused = || {
+            Err(Error::Forbidden(
+                "cross-site requests are refused: only pages of this site may use its API"
+                    .to_string(),
+            ))
+        };
+        if self
+            .variable("HTTP_SEC_FETCH_SITE")
+            .eq_ignore_ascii_case("cross-site")
+        {
+            return refused();
+        }
+        match self.optional("HTTP_ORIGIN") {
+            Some(origin) if !self.is_own_origin(origin) => refused(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `origin` (`scheme://host[:port]`) names the host this request was sent to.
+    fn is_own_origin(&self, origin: &str) -> bool {
+        let Some((scheme, authority)) = origin.split_once("://") else {
+            // `null` (a sandboxed frame, a file) and anything malformed.
+            return false;
+        };
+        let host = self.variable("HTTP_HOST");
+        !host.is_empty()
+            && without_default_port(scheme, authority) == without_default_port(scheme, host)
+    }
+}
+
+/// An authority in lower case without the scheme's default port, so `Host: example.org:443`
+/// and `Origin: https://example.org` compare equal.
+fn without_default_port(scheme: &str, authority: &str) -> String {
+    let authority = authority.to_ascii_lowercase();
+    let default = match scheme.to_ascii_lowercase().as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => "",
+    };
+    match authority.strip_suffix(default) {
+        Some(bare) if !default.is_empty() => bare.to_string(),
+        _ => authority,
+    }
+}
+
+impl<'a> Input<'a> {
     /// A CGI variable, `None` when absent.
     pub(super) fn optional(&self, name: &str) -> Option<&'a str> {
         self.env.get(name).map(String::as_str)
@@ -109,12 +191,6 @@ impl Query {
 
     pub(super) fn room(&self) -> Result<RoomName> {
         RoomName::parse(self.require("room")?)
-    }
-
-    pub(super) fn credentials(&self) -> Result<Credentials> {
-        let peer = PeerId::parse(self.require("peer")?)?;
-        let token = Token::parse(self.get("token").unwrap_or(""))?;
-        Ok(Credentials { peer, token })
     }
 }
 

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use super::query::{parse_number, require_method, Input};
 use super::{Context, Reply, Stream};
+use crate::address::ClientOrigin;
 use crate::error::Result;
-use crate::store::{Access, InboxTail, InboxWatch, Record, Store, TailPoll};
+use crate::store::{Access, InboxTail, InboxWatch, Record, SlotUse, Store, StreamSlot, TailPoll};
 use crate::stream::{
     is_disconnect, message_event, named_event, write_padding, write_stream_head, Clock,
 };
@@ -37,6 +38,7 @@ pub struct Sse {
     pub credentials: Credentials,
     pub last_event_id: Option<u64>,
     pub hold_seconds: Option<u32>,
+    pub origin: ClientOrigin,
 }
 
 impl Sse {
@@ -58,16 +60,17 @@ impl Sse {
             .transpose()?;
         Ok(Sse {
             room: query.room()?,
-            credentials: query.credentials()?,
+            credentials: input.credentials()?,
             last_event_id,
             hold_seconds,
+            origin: input.origin(),
         })
     }
 
     pub(super) fn run(self, context: &Context) -> Result<Reply> {
         let store = Store::open(context.settings)?;
         let stream = self.open(&store, context)?;
-        Ok(Reply::Stream(Stream::Events(stream)))
+        Ok(Reply::Stream(Stream::Events(Box::new(stream))))
     }
 
     /// Checks the peer, marks it present, acknowledges what the client has, and collects
@@ -78,15 +81,28 @@ impl Sse {
         let now = context.now;
         store.sweep_if_due(now);
         let peer = &self.credentials.peer;
-        let (pending, tail) =
-            store.with_room(&self.room, Access::Peer(&self.credentials), now, |room| {
-                room.touch(peer, now);
-                room.open_inbox(peer, self.last_event_id)
-            })?;
-        let hold_seconds = self
+        let wanted_hold = self
             .hold_seconds
             .unwrap_or(settings.hold_seconds)
             .min(settings.hold_seconds);
+        // Taken before the room's lock, which it does not need; a stream that finds no
+        // slot is answered at once (hold 0), and its client polls.
+        let slot = if wanted_hold > 0 {
+            let address = self.origin.key(&settings.trusted_proxies);
+            store.take_slot(SlotUse::Stream, &address)
+        } else {
+            None
+        };
+        let hold_seconds = if slot.is_some() { wanted_hold } else { 0 };
+        let (pending, tail) =
+            store.with_room(&self.room, Access::Peer(&self.credentials), now, |room| {
+                room.touch(peer, now);
+                let (pending, mut tail) = room.open_inbox(peer, self.last_event_id)?;
+                if slot.is_some() {
+                    room.claim_stream(peer, &mut tail)?;
+                }
+                Ok((pending, tail))
+            })?;
         let retry_ms = if hold_seconds == 0 {
             settings.retry_ms.max(MIN_POLLING_RETRY_MS)
         } else {
@@ -99,6 +115,8 @@ impl Sse {
             watch,
             hold: Duration::from_secs(u64::from(hold_seconds)),
             retry_ms,
+            https: context.https,
+            _slot: slot,
         })
     }
 }
@@ -110,6 +128,9 @@ pub struct EventStream {
     watch: Option<InboxWatch>,
     hold: Duration,
     retry_ms: u32,
+    https: bool,
+    /// Held for as long as the stream is.
+    _slot: Option<StreamSlot>,
 }
 
 impl EventStream {
@@ -126,7 +147,7 @@ impl EventStream {
 
     fn write_all(&mut self, out: &mut impl Write, clock: &impl Clock) -> io::Result<()> {
         let start = clock.elapsed();
-        write_stream_head(out)?;
+        write_stream_head(out, self.https)?;
         let hello = format!(
             "{{\"hold\":{},\"t\":{}}}",
             self.hold.as_secs(),
@@ -165,6 +186,9 @@ impl EventStream {
                     out.flush()?;
                 }
                 TailPoll::Records(_) => {}
+                // A newer stream of this peer holds now; this one ends like a finished
+                // hold, and the client (if it is still there) reconnects.
+                TailPoll::Replaced => break,
             }
             if clock.elapsed() >= next_keepalive {
                 out.write_all(b":\n\n")?;
@@ -258,11 +282,13 @@ mod tests {
             credentials: peer.clone(),
             last_event_id: None,
             hold_seconds: None,
+            origin: ClientOrigin::default(),
         };
         let context = Context {
             settings,
             now: 0,
             script_name: "",
+            https: false,
         };
         request.open(store, &context).unwrap()
     }

@@ -44,6 +44,7 @@ impl Room<'_> {
             }
             None => self.peers_except(Some(from)),
         };
+        self.store.admit_bytes()?;
         self.count_post(from, now)?;
         let payload = message_payload(from, kind, data);
         let limit = self.store.limits.max_backlog_bytes;

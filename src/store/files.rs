@@ -1,9 +1,14 @@
 //! Small file helpers for the rest of `store/`: opening state files, writing whole files,
 //! file identity and ages. They return `io::Error`; the caller maps it (through
 //! `Error::from`, the one errno mapping) where it knows what the file was for.
+//!
+//! Every file of the data directory is opened through here, with `O_NOFOLLOW`: a symbolic
+//! link planted where the store keeps a file (by another account on the host, or a script
+//! that could write there) fails with ELOOP instead of sending a room's tokens or messages
+//! wherever it points.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -16,7 +21,40 @@ pub(super) fn open_or_create(path: &Path) -> io::Result<File> {
         .create(true)
         .truncate(false)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
+}
+
+/// Opens an existing file for reading.
+pub(super) fn open_read(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Opens an existing file for reading and writing.
+pub(super) fn open_write(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Reads a whole file.
+pub(super) fn read_file(path: &Path) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open_read(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Checks that `dir` is a folder of its own, not a symbolic link to one elsewhere.
+pub(super) fn refuse_linked_folder(dir: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(dir)?.file_type().is_symlink() {
+        return Err(io::Error::from_raw_os_error(libc::ELOOP));
+    }
+    Ok(())
 }
 
 /// Writes a whole file, replacing what it held.
@@ -26,6 +64,7 @@ pub(super) fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .create(true)
         .truncate(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)?;
     file.write_all(bytes)
 }
@@ -36,6 +75,7 @@ pub(super) fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .write(true)
         .create_new(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
     {
         Ok(mut file) => file.write_all(bytes),

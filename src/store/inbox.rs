@@ -8,12 +8,12 @@
 //! killed half way leaves at most a torn last line, which readers skip and the next writer
 //! cuts off before appending.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt as _, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use super::files::{file_identity, replace_file};
+use super::files::{file_identity, open_read, open_write, replace_file};
 use super::record::{encode_record, parse_record, parse_records, Record};
 use super::room::Room;
 use super::watch::InboxWatch;
@@ -62,8 +62,21 @@ impl Room<'_> {
             offset: inbox.valid_len,
             last_sent,
             path,
+            claim: None,
         };
         Ok((pending, tail))
+    }
+
+    /// Makes `tail` the one held stream of `peer`: a fresh marker replaces that of any older
+    /// stream, which then ends.
+    pub fn claim_stream(&mut self, peer: &PeerId, tail: &mut InboxTail) -> Result<()> {
+        let path = self.stream_marker_path(peer.as_str());
+        let mut temp_name = path.as_os_str().to_owned();
+        temp_name.push(".tmp");
+        replace_file(&path, &PathBuf::from(temp_name), b"")?;
+        let stamp = marker_stamp(&fs::metadata(&path)?);
+        tail.claim = Some((path, stamp));
+        Ok(())
     }
 }
 
@@ -75,17 +88,41 @@ pub struct InboxTail {
     /// Where the next unread line starts.
     offset: u64,
     last_sent: u64,
+    /// The peer's `stream-<peer>` marker as this stream wrote it, once it holds a slot.
+    claim: Option<(PathBuf, MarkerStamp)>,
+}
+
+/// What tells one marker file from the next: identity and modification time, as an inode
+/// number alone may be reused by the very next file.
+type MarkerStamp = (u64, u64, i64, i64);
+
+fn marker_stamp(metadata: &fs::Metadata) -> MarkerStamp {
+    (
+        metadata.dev(),
+        metadata.ino(),
+        metadata.mtime(),
+        metadata.mtime_nsec(),
+    )
 }
 
 pub enum TailPoll {
     Records(Vec<Record>),
     /// The inbox is gone: the peer left or expired.
     Gone,
+    /// A newer stream of the same peer took over.
+    Replaced,
 }
 
 impl InboxTail {
     /// Returns the records stored since the last call, in id order, each once.
     pub fn poll(&mut self) -> io::Result<TailPoll> {
+        if let Some((path, stamp)) = &self.claim {
+            match fs::metadata(path) {
+                Ok(metadata) if marker_stamp(&metadata) == *stamp => {}
+                Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(TailPoll::Gone),
+                _ => return Ok(TailPoll::Replaced),
+            }
+        }
         let metadata = match fs::metadata(&self.path) {
             Ok(metadata) => metadata,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(TailPoll::Gone),
@@ -94,7 +131,7 @@ impl InboxTail {
         if (metadata.dev(), metadata.ino()) != self.identity {
             // Compacted by a newer request of the same peer: start over in the new file;
             // ids already sent are skipped below.
-            self.file = File::open(&self.path)?;
+            self.file = open_read(&self.path)?;
             self.identity = file_identity(&self.file)?;
             self.offset = 0;
         } else if metadata.len() == self.offset {
@@ -141,7 +178,7 @@ const END_WINDOW_BYTES: u64 = 4096;
 
 impl InboxEnd {
     pub(super) fn open(path: &Path) -> io::Result<InboxEnd> {
-        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let file = open_write(path)?;
         let len = file.metadata()?.len();
         let mut window = END_WINDOW_BYTES;
         loop {
@@ -223,7 +260,7 @@ struct InboxContents {
 
 impl InboxContents {
     fn read(path: &Path) -> io::Result<InboxContents> {
-        let mut file = File::open(path)?;
+        let mut file = open_read(path)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
         let (records, consumed) = parse_records(&bytes);
@@ -254,7 +291,7 @@ impl InboxContents {
         temp_name.push(".tmp");
         replace_file(path, &PathBuf::from(temp_name), text.as_bytes())?;
         // Opened after the rename under the room's lock, so this is the file just written.
-        let file = File::open(path)?;
+        let file = open_read(path)?;
         Ok(InboxContents {
             file,
             records,
@@ -262,11 +299,6 @@ impl InboxContents {
             last_id: self.last_id,
         })
     }
-}
-
-pub(super) fn append_to_inbox(path: &Path, payload: &str) -> Result<()> {
-    let mut inbox = InboxEnd::open(path)?;
-    inbox.append(payload).map(|_| ())
 }
 
 #[cfg(test)]

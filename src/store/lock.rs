@@ -5,7 +5,7 @@
 //! starts over if not. flock (rather than fcntl locks) is released when the descriptor
 //! closes, also when a process is killed, and NFS emulates it with byte-range locks.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use fs2::FileExt;
 
-use super::files::{is_same_file, open_or_create};
+use super::files::{is_same_file, open_or_create, open_write, refuse_linked_folder};
 use super::room::Room;
 use super::Store;
 use crate::error::{Error, Result};
@@ -59,10 +59,8 @@ impl Store {
     /// busy rooms for its next round instead of waiting.
     pub(super) fn try_lock_room_once(&self, room: &RoomName) -> Result<Room<'_>> {
         let dir = self.room_dir(room);
-        let lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(dir.join(LOCK_FILE))?;
+        refuse_linked_folder(&dir)?;
+        let lock = open_write(&dir.join(LOCK_FILE))?;
         lock.try_lock_exclusive()?;
         if !is_same_file(&lock, &dir.join(LOCK_FILE)) {
             return Err(Error::Busy("room deleted meanwhile".to_string()));
@@ -76,6 +74,8 @@ fn open_lock(dir: &Path) -> io::Result<File> {
         .recursive(true)
         .mode(0o700)
         .create(dir)?;
+    // A room's folder planted as a link would put the room's files wherever it points.
+    refuse_linked_folder(dir)?;
     open_or_create(&dir.join(LOCK_FILE))
 }
 

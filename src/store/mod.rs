@@ -17,26 +17,32 @@ mod limits;
 mod lock;
 mod record;
 mod room;
+mod slots;
 mod sweep;
 mod watch;
 
+use std::cell::OnceCell;
 use std::fs;
 use std::io;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
 
 pub use inbox::{InboxTail, TailPoll};
 pub use record::{parse_records, Record};
 pub use room::{Joined, Room};
+pub use slots::{SlotUse, StreamSlot};
 pub use watch::InboxWatch;
 
+use crate::address::AddressKey;
 use crate::config::Settings;
-use crate::error::{Error, IoCause, Result};
+use crate::error::{Error, IoCause, Result, SYMBOLIC_LINK_ADVICE};
 use crate::secret;
 use crate::values::{Credentials, RoomName};
 
 /// Denies web access to the data directory on Apache 2.2 and 2.4 alike, for hosts where it
 /// sits inside a web-served folder.
+const SALT_FILE: &str = "salt";
+
 const DENY_ALL_HTACCESS: &str = "# Written by webrtc.cgi: this folder holds private call data.
 <IfModule mod_authz_core.c>
     Require all denied
@@ -53,6 +59,8 @@ pub struct Store {
     /// A short name for the data directory in messages the site owner reads.
     shown_name: String,
     limits: Limits,
+    /// The install's random salt for address hashes, read on first use.
+    salt: OnceCell<Vec<u8>>,
 }
 
 /// The settings the store enforces, in the units it counts in.
@@ -62,6 +70,11 @@ struct Limits {
     max_backlog_bytes: u64,
     max_joins_per_minute: u64,
     max_posts_per_second: u64,
+    max_held_streams: usize,
+    max_held_streams_per_address: usize,
+    max_site_joins_per_minute: u64,
+    max_rooms: u64,
+    max_data_bytes: u64,
 }
 
 /// Who asks to act on a room.
@@ -90,13 +103,20 @@ impl Store {
                 max_backlog_bytes: settings.max_backlog_bytes,
                 max_joins_per_minute: u64::from(settings.max_joins_per_minute),
                 max_posts_per_second: u64::from(settings.max_posts_per_second),
+                max_held_streams: settings.max_held_streams as usize,
+                max_held_streams_per_address: settings.max_held_streams_per_address as usize,
+                max_site_joins_per_minute: u64::from(settings.max_site_joins_per_minute),
+                max_rooms: u64::from(settings.max_rooms),
+                max_data_bytes: settings.max_data_bytes,
             },
+            salt: OnceCell::new(),
         };
         if !store.rooms_dir.is_dir() {
             store
                 .create()
                 .map_err(|error| store.data_dir_error(&error))?;
         }
+        store.check_integrity()?;
         Ok(store)
     }
 
@@ -104,6 +124,34 @@ impl Store {
     /// shell tests it only then (see `mode::check::DataDirectory`).
     pub fn data_dir_exists(settings: &Settings) -> bool {
         settings.data_dir.symlink_metadata().is_ok()
+    }
+
+    /// Refuses a data directory that other users of the host can write (they could plant
+    /// links or read what they should not) and one whose own folders are links, and writes
+    /// the deny-all `.htaccess` again when someone deleted it. A stat or two per request.
+    fn check_integrity(&self) -> Result<()> {
+        let metadata = fs::metadata(&self.data_dir).map_err(|error| self.data_dir_error(&error))?;
+        if metadata.permissions().mode() & 0o022 != 0 {
+            let name = &self.shown_name;
+            return Err(Error::DataDirectory(format!(
+                "the data directory \"{name}\" can be written by other users of this host (its mode is {:o}): chmod 700 it, or delete it and let webrtc.cgi create it",
+                metadata.permissions().mode() & 0o777
+            )));
+        }
+        for folder in [&self.rooms_dir, &self.data_dir.join(limits::LIMITS_DIR)] {
+            match files::refuse_linked_folder(folder) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                    return Err(self.data_dir_error(&error))
+                }
+                _ => {}
+            }
+        }
+        let htaccess = self.data_dir.join(".htaccess");
+        if fs::symlink_metadata(&htaccess).is_err() {
+            files::write_new_file(&htaccess, DENY_ALL_HTACCESS.as_bytes())
+                .map_err(|error| self.data_dir_error(&error))?;
+        }
+        Ok(())
     }
 
     fn create(&self) -> io::Result<()> {
@@ -116,6 +164,34 @@ impl Store {
         )?;
         folder.create(&self.rooms_dir)?;
         folder.create(self.data_dir.join(limits::LIMITS_DIR))
+    }
+
+    /// An address as the store keeps it: an HMAC keyed with this install's random salt, so
+    /// the data directory never holds an address, and a hash found there cannot be turned
+    /// back into one by trying every address (an unkeyed hash of IPv4 can be, in seconds).
+    fn address_hash(&self, address: &AddressKey) -> String {
+        let salt = self.salt.get_or_init(|| self.read_or_create_salt());
+        secret::keyed_hash(salt, address.as_str())
+    }
+
+    /// `<data_dir>/salt`, created once with 32 random bytes. Should it be unreadable, a
+    /// fresh salt still keeps addresses out of the files, only not stable across requests.
+    fn read_or_create_salt(&self) -> Vec<u8> {
+        let path = self.data_dir.join(SALT_FILE);
+        if let Ok(salt) = files::read_file(&path) {
+            if salt.len() >= 16 {
+                return salt;
+            }
+        }
+        let fresh = secret::random_name(43).into_bytes();
+        // Two first requests may race: whoever creates the file wins, the other reads it.
+        if let Err(error) = files::write_new_file(&path, &fresh) {
+            eprintln!("webrtc.cgi: writing the address salt: {error}");
+        }
+        files::read_file(&path)
+            .ok()
+            .filter(|salt| salt.len() >= 16)
+            .unwrap_or(fresh)
     }
 
     fn room_dir(&self, room: &RoomName) -> PathBuf {
@@ -167,6 +243,7 @@ impl Store {
             IoCause::NotAFolder => format!(
                 "\"{name}\" exists but is not a folder; remove it or set data_dir in webrtc.json"
             ),
+            IoCause::SymbolicLink => SYMBOLIC_LINK_ADVICE.to_string(),
             _ => format!("the data directory \"{name}\" cannot be used: {}", error.kind()),
         };
         Error::DataDirectory(advice)
@@ -179,7 +256,7 @@ impl Store {
         let read_back = self.with_room(&room, Access::Anyone, 0, |locked| {
             let probe = locked.dir.join("probe");
             files::write_file(&probe, b"ok").map_err(|error| self.data_dir_error(&error))?;
-            fs::read(&probe).map_err(|error| self.data_dir_error(&error))
+            files::read_file(&probe).map_err(|error| self.data_dir_error(&error))
         })?;
         if read_back == b"ok" {
             Ok(())

@@ -36,8 +36,8 @@ fn checksum(id: u64, payload: &str) -> u64 {
     )
 }
 
-/// FNV-1a, 64 bits: cheap, and good enough to catch damaged lines and spread names.
-pub(super) fn fnv1a<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> u64 {
+/// FNV-1a, 64 bits: cheap, and good enough to catch damaged lines.
+fn fnv1a<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> u64 {
     bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })

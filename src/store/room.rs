@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::files::{remove_if_present, replace_file, write_new_file};
-use super::inbox::append_to_inbox;
+use super::files::{read_file, remove_if_present, replace_file, write_new_file};
+use super::inbox::InboxEnd;
 use super::lock::LOCK_FILE;
+use super::record::record_len;
 use super::Store;
 use crate::error::{Error, Result};
 use crate::values::{Credentials, PeerId, Token};
@@ -24,6 +25,7 @@ const PEERS_FILE: &str = "peers.json";
 const PEERS_TEMP_FILE: &str = "peers.json.tmp";
 const INBOX_PREFIX: &str = "inbox-";
 const RATE_PREFIX: &str = "rate-";
+const STREAM_PREFIX: &str = "stream-";
 
 /// How stale a peer's saved presence may get before an SSE request renews it (at most a
 /// quarter of the presence timeout).
@@ -81,6 +83,10 @@ impl<'store> Room<'store> {
 impl Room<'_> {
     pub(super) fn inbox_path(&self, peer: &str) -> PathBuf {
         self.dir.join(format!("{INBOX_PREFIX}{peer}"))
+    }
+
+    pub(super) fn stream_marker_path(&self, peer: &str) -> PathBuf {
+        self.dir.join(format!("{STREAM_PREFIX}{peer}"))
     }
 
     pub(super) fn rate_path(&self, peer: &str) -> PathBuf {
@@ -188,13 +194,14 @@ impl Room<'_> {
             return Err(error);
         }
         let event = server_event(&peer, "join");
-        for other in &others {
-            // The newcomer makes the offers, so a peer that misses this event still meets
-            // it; one full inbox must not undo a join that is already saved.
-            if let Err(error) = append_to_inbox(&self.inbox_path(other.as_str()), &event) {
-                eprintln!("webrtc.cgi: announcing a join: {error}");
-            }
-        }
+        let recipients: Vec<String> = others
+            .iter()
+            .map(|other| other.as_str().to_string())
+            .collect();
+        // The newcomer makes the offers, so a peer that misses this event still meets it;
+        // one full inbox must not undo a join that is already saved.
+        let behind = self.announce(&event, &recipients);
+        self.reset_peers_behind(behind);
         Ok(Joined {
             peer,
             token,
@@ -237,29 +244,67 @@ impl Room<'_> {
             }
         }
         for peer in peers {
-            for path in [self.inbox_path(peer), self.rate_path(peer)] {
+            for path in [
+                self.inbox_path(peer),
+                self.rate_path(peer),
+                self.stream_marker_path(peer),
+            ] {
                 if let Err(error) = remove_if_present(&path) {
                     eprintln!("webrtc.cgi: removing a peer's file: {error}");
                 }
             }
         }
-        let remaining: Vec<PathBuf> = self
-            .state
-            .peers
-            .iter()
-            .map(|entry| self.inbox_path(&entry.id))
-            .collect();
+        let remaining = self.peers_except(None);
+        let mut behind = Vec::new();
         for peer in peers {
             let event = server_event(&PeerId::stored(peer.clone()), "leave");
-            for inbox in &remaining {
-                // A failure to tell one peer must not stop the others from being told; that
-                // peer finds out when its connection to the one that left fails.
-                if let Err(error) = append_to_inbox(inbox, &event) {
-                    eprintln!("webrtc.cgi: telling a peer about a leave: {error}");
+            for peer in self.announce(&event, &remaining) {
+                if !behind.contains(&peer) {
+                    behind.push(peer);
                 }
             }
         }
+        self.reset_peers_behind(behind);
         Ok(())
+    }
+
+    /// Appends a server event to each recipient's inbox, and returns the recipients whose
+    /// backlog it would have taken past `max_backlog_bytes`. Server events count like any
+    /// message: a churn of joins and leaves (100 cycles once grew an unread inbox to five
+    /// times the limit) cannot fill an inbox and then have its peer's real messages refused.
+    /// A failure to tell one peer must not stop the others from being told; that peer
+    /// finds out when its connection to the newcomer or the one that left fails.
+    fn announce(&self, event: &str, recipients: &[String]) -> Vec<String> {
+        let limit = self.store.limits.max_backlog_bytes;
+        let mut behind = Vec::new();
+        for recipient in recipients {
+            let told = InboxEnd::open(&self.inbox_path(recipient))
+                .map_err(Error::from)
+                .and_then(|mut inbox| {
+                    if inbox.valid_len + record_len(event) > limit {
+                        behind.push(recipient.clone());
+                        return Ok(());
+                    }
+                    inbox.append(event).map(|_| ())
+                });
+            if let Err(error) = told {
+                eprintln!("webrtc.cgi: announcing a join or leave: {error}");
+            }
+        }
+        behind
+    }
+
+    /// Removes peers that have fallen so far behind that the room's changes no longer fit
+    /// in their backlog: they have not read for a long while, and what they would read
+    /// next is a room that no longer exists. Their stream ends with `gone` (or their next
+    /// request gets 404), and their client joins again with the room as it is now.
+    fn reset_peers_behind(&mut self, behind: Vec<String>) {
+        if behind.is_empty() {
+            return;
+        }
+        if let Err(error) = self.remove_peers(&behind) {
+            eprintln!("webrtc.cgi: resetting peers that fell behind: {error}");
+        }
     }
 
     /// Writes what changed; an empty room is deleted altogether, so abandoned rooms leave
@@ -329,7 +374,7 @@ fn server_event(peer: &PeerId, kind: &str) -> String {
 }
 
 fn read_state(dir: &Path) -> Result<RoomState> {
-    match fs::read(dir.join(PEERS_FILE)) {
+    match read_file(&dir.join(PEERS_FILE)) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| {
             Error::Internal(format!("{PEERS_FILE} of a room is damaged: {error}"))
         }),

@@ -293,3 +293,227 @@ fn rooms_cannot_be_listed_and_unknown_rooms_look_empty() {
     let answer = site.request("POST", "mode=join&room=never-Zz9k2L", b"");
     assert_eq!(answer.json()["peers"], json!([]));
 }
+
+/// A settings error is a 500 page that visitors see: it names the key and what it must
+/// hold, never the value, which may be the TURN secret.
+#[test]
+fn a_secret_in_a_bad_setting_never_reaches_the_error_page() {
+    let secret = "the-turn-secret-of-this-site";
+    for settings in [
+        json!({ "turn": secret }),
+        json!({ "turn": { "urls": secret, "secret": secret } }),
+        json!({ "turn": { "urls": "turn:t.example", "secret": [secret] } }),
+        json!({ "hold_seconds": secret }),
+    ] {
+        let site = Site::with_settings(settings.clone());
+        for (method, query) in [("GET", "room=r"), ("POST", "mode=join&room=r")] {
+            let answer = site.request(method, query, b"");
+            assert_eq!(answer.status, 500, "{settings}: {answer:?}");
+            assert!(answer.body.contains("turn") || answer.body.contains("hold_seconds"));
+            assert!(!answer.body.contains(secret), "{settings}: {answer:?}");
+        }
+    }
+}
+
+/// API modes refuse what a browser sends for another site's page (`Sec-Fetch-Site:
+/// cross-site`, a foreign or `null` Origin) with a 403 that says why, and the room sees no
+/// ghost peer; the page's own requests (same origin, with or without the default port) and
+/// header-less clients (curl, old browsers) still work, and so does opening the page from a
+/// link on another site.
+#[test]
+fn cross_site_requests_are_refused_and_same_site_ones_work() {
+    let site = Site::new();
+    let host = ("HTTP_HOST", "chat.example.org");
+    let alice = site.join("r");
+    let join = "mode=join&room=r";
+    let length = ("CONTENT_LENGTH", "0");
+    for headers in [
+        vec![host, length, ("HTTP_SEC_FETCH_SITE", "cross-site")],
+        vec![host, length, ("HTTP_ORIGIN", "https://evil.example")],
+        vec![
+            host,
+            length,
+            ("HTTP_ORIGIN", "https://chat.example.org.evil.example"),
+        ],
+        vec![host, length, ("HTTP_ORIGIN", "null")],
+        vec![length, ("HTTP_ORIGIN", "https://chat.example.org")],
+    ] {
+        let answer = site.run(&mut site.command("POST", join, &headers), b"");
+        assert_eq!(answer.status, 403, "{answer:?}");
+        assert!(answer.error().contains("cross-site"), "{answer:?}");
+    }
+    let sse = format!("{}&hold=0", query_of(&alice, "sse"));
+    let answer = site.run(
+        &mut site.command("GET", &sse, &[host, ("HTTP_SEC_FETCH_SITE", "cross-site")]),
+        b"",
+    );
+    assert_eq!(answer.status, 403, "{answer:?}");
+    let answer = site.run(
+        &mut site.command(
+            "GET",
+            "mode=probe",
+            &[host, ("HTTP_ORIGIN", "https://evil.example")],
+        ),
+        b"",
+    );
+    assert_eq!(answer.status, 403, "{answer:?}");
+    assert!(
+        poll_events(&site, &alice, None).is_empty(),
+        "no ghost peer joined"
+    );
+
+    for headers in [
+        vec![
+            host,
+            length,
+            ("HTTP_ORIGIN", "https://chat.example.org"),
+            ("HTTP_SEC_FETCH_SITE", "same-origin"),
+        ],
+        vec![
+            host,
+            length,
+            ("HTTP_ORIGIN", "https://CHAT.example.org:443"),
+        ],
+        vec![
+            ("HTTP_HOST", "127.0.0.1:8080"),
+            length,
+            ("HTTP_ORIGIN", "http://127.0.0.1:8080"),
+        ],
+        vec![host, length, ("HTTP_SEC_FETCH_SITE", "same-site")],
+        vec![length],
+    ] {
+        let answer = site.run(&mut site.command("POST", join, &headers), b"");
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+    assert_eq!(
+        poll_events(&site, &alice, None).len(),
+        5,
+        "every same-site join was announced"
+    );
+    // A link from another site opens the page: that is a navigation, not an API call.
+    let answer = site.run(
+        &mut site.command(
+            "GET",
+            "room=r",
+            &[host, ("HTTP_SEC_FETCH_SITE", "cross-site")],
+        ),
+        b"",
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+}
+
+/// post, leave and ice take the token in an `X-Peer-Token` header (kept out of URLs and so
+/// out of access logs), leave also in a `{"token"}` body (what `sendBeacon` can send); the
+/// query form still works for old clients and the event stream. A wrong header token is a
+/// 403, and two different tokens a 400.
+#[test]
+fn the_token_is_taken_from_a_header_or_a_beacon_body() {
+    let site = Site::new();
+    let alice = site.join("r");
+    let bob = site.join("r");
+    let post_query = format!("mode=post&room=r&peer={}", alice.id);
+    let body = json!({"type": "hello", "data": "via header"}).to_string();
+    let length = body.len().to_string();
+    let (name, token) = ("HTTP_X_PEER_TOKEN", alice.token.clone());
+    let answer = site.run(
+        &mut site.command(
+            "POST",
+            &post_query,
+            &[("CONTENT_LENGTH", &length), (name, &token)],
+        ),
+        body.as_bytes(),
+    );
+    assert_eq!(answer.status, 202, "{answer:?}");
+    let events = poll_events(&site, &bob, None);
+    assert_eq!(events.last().unwrap().1["data"], "via header");
+
+    let answer = site.run(
+        &mut site.command(
+            "POST",
+            &post_query,
+            &[("CONTENT_LENGTH", &length), (name, &bob.token)],
+        ),
+        body.as_bytes(),
+    );
+    assert_eq!(answer.status, 403, "{answer:?}");
+    let answer = site.run(
+        &mut site.command(
+            "POST",
+            &format!("{post_query}&token={}", alice.token),
+            &[("CONTENT_LENGTH", &length), (name, &bob.token)],
+        ),
+        body.as_bytes(),
+    );
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert!(answer.error().contains("twice"), "{answer:?}");
+
+    let ice = format!("mode=ice&room=r&peer={}", alice.id);
+    let answer = site.run(&mut site.command("GET", &ice, &[(name, &token)]), b"");
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(answer.json()["iceServers"].is_array());
+
+    let beacon = json!({ "token": bob.token }).to_string();
+    let answer = site.request(
+        "POST",
+        &format!("mode=leave&room=r&peer={}", bob.id),
+        beacon.as_bytes(),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let events = poll_events(&site, &alice, None);
+    assert!(
+        events
+            .iter()
+            .any(|(_, data)| data["type"] == "leave" && data["from"] == bob.id.as_str()),
+        "{events:?}"
+    );
+    let answer = site.request(
+        "POST",
+        &format!("mode=leave&room=r&peer={}", alice.id),
+        b"{\"token\": \"not-hers\"}",
+    );
+    assert_eq!(answer.status, 403, "{answer:?}");
+    let answer = site.run(
+        &mut site.command(
+            "POST",
+            &format!("mode=leave&room=r&peer={}", alice.id),
+            &[("CONTENT_LENGTH", "0"), (name, &token)],
+        ),
+        b"",
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+}
+
+/// Over https every answer (the page, an API answer, an event stream, an error) carries
+/// `Strict-Transport-Security`; over plain http none does, as browsers ignore it there and
+/// a local test must not pin a host to https. The page isolates itself from pages it opens
+/// (`Cross-Origin-Opener-Policy`).
+#[test]
+fn answers_over_https_carry_hsts_and_the_page_isolates_its_opener() {
+    let site = Site::new();
+    let alice = site.join("r");
+    let sse = format!("{}&hold=0", query_of(&alice, "sse"));
+    let requests: [(&str, &str); 4] = [
+        ("GET", "room=r"),
+        ("GET", sse.as_str()),
+        ("POST", "mode=join&room=r"),
+        ("GET", "mode=teleport"),
+    ];
+    for (method, query) in requests {
+        for (https, expected) in [("on", Some("max-age=31536000")), ("off", None)] {
+            let answer = site.run(
+                &mut site.command(method, query, &[("HTTPS", https), ("CONTENT_LENGTH", "0")]),
+                b"",
+            );
+            assert_eq!(
+                answer.header("strict-transport-security"),
+                expected,
+                "{answer:?}"
+            );
+        }
+    }
+    let page = site.request("GET", "room=r", b"");
+    assert_eq!(
+        page.header("cross-origin-opener-policy"),
+        Some("same-origin")
+    );
+}

@@ -2,6 +2,7 @@
 //! binary; each module is one concern, and all of them go through `site`, the one harness.
 //!
 //! - `api`: the interface of PROTOCOL.md, mode by mode.
+//! - `budgets`: held streams, probes, rooms, joins and the sweep against floods.
 //! - `access`: who may read and do what; tokens and security headers.
 //! - `hostile`: bodies and parameters built to hurt.
 //! - `crashes`: processes killed, stopped or stalled half way.
@@ -11,6 +12,7 @@
 
 mod access;
 mod api;
+mod budgets;
 mod crashes;
 mod floods;
 mod hostile;

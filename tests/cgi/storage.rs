@@ -270,16 +270,16 @@ fn full_file_system(site: &Site, fill: &str) -> Vec<String> {
     std::fs::create_dir_all(&data).unwrap();
     let (options, filler) = match fill {
         "inodes" => (
-            "size=1m,nr_inodes=16",
+            "mode=700,size=1m,nr_inodes=16",
             "i=0; while touch \"$D/fill$i\" 2>/dev/null; do i=$((i+1)); done",
         ),
         _ => (
-            "size=64k",
+            "mode=700,size=64k",
             "dd if=/dev/zero of=\"$D/fill\" bs=4k 2>/dev/null; true",
         ),
     };
     let script = format!(
-        "D='{}'; mount -t tmpfs -o {options} tmpfs \"$D\" && mkdir \"$D/rooms\" \"$D/limits\" && {filler} && exec \"$0\"",
+        "D='{}'; mount -t tmpfs -o {options} tmpfs \"$D\" && mkdir \"$D/rooms\" \"$D/limits\" && touch \"$D/.htaccess\" && {filler} && exec \"$0\"",
         data.display()
     );
     [
@@ -326,4 +326,96 @@ fn enospc_creating_a_room_or_its_lock_is_a_507_like_any_full_disk() {
     let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
     let mut command = wrapped_command(&site, &wrapper, executable, "POST", join, 0);
     check_disk_full(&site.run(&mut command, b""));
+}
+
+/// Links planted in the data directory (another account on the host, or a script that could
+/// write there) are never followed: a `peers.json.tmp` link does not receive the room's
+/// tokens, an inbox link does not receive messages, and a room folder that is a link gets
+/// no files. Each refusal says what to do.
+#[test]
+fn planted_symlinks_are_refused_and_receive_nothing() {
+    use std::os::unix::fs::symlink;
+
+    let site = Site::new();
+    let outside = site.dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let stolen = outside.join("stolen");
+    std::fs::write(&stolen, "").unwrap();
+    let alice = site.join("r");
+    let bob = site.join("r");
+    let room = site.data_dir().join("rooms/r");
+
+    symlink(&stolen, room.join("peers.json.tmp")).unwrap();
+    let answer = site.request("POST", "mode=join&room=r", b"");
+    assert_eq!(answer.status, 500, "{answer:?}");
+    assert!(answer.error().contains("symbolic link"), "{answer:?}");
+    // The refused write cleans up after itself, the planted link included.
+    assert!(std::fs::symlink_metadata(room.join("peers.json.tmp")).is_err());
+
+    std::fs::remove_file(room.join(format!("inbox-{}", bob.id))).unwrap();
+    symlink(&stolen, room.join(format!("inbox-{}", bob.id))).unwrap();
+    let answer = site.post(&alice, json!({"to": bob.id, "type": "secret", "data": "x"}));
+    assert_eq!(answer.status, 500, "{answer:?}");
+    assert!(answer.error().contains("symbolic link"), "{answer:?}");
+    let answer = site.sse(&bob, None, 0);
+    assert_eq!(answer.status, 500, "{answer:?}");
+
+    symlink(&outside, site.data_dir().join("rooms/linked")).unwrap();
+    let answer = site.request("POST", "mode=join&room=linked", b"");
+    assert_eq!(answer.status, 500, "{answer:?}");
+    assert!(answer.error().contains("symbolic link"), "{answer:?}");
+
+    assert_eq!(
+        std::fs::read(&stolen).unwrap(),
+        b"",
+        "nothing reached the link's target"
+    );
+    let entries: Vec<_> = std::fs::read_dir(&outside).unwrap().flatten().collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "nothing was created through the linked folder"
+    );
+}
+
+/// A data directory that other users of the host can write (mode 777) is refused, and the
+/// self-check says so; once it is private again, everything works.
+#[test]
+fn a_data_directory_others_can_write_is_refused_and_the_self_check_says_so() {
+    let site = Site::new();
+    site.join("r");
+    let data = site.data_dir();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let answer = site.request("POST", "mode=join&room=r", b"");
+    assert_eq!(answer.status, 500, "{answer:?}");
+    assert!(answer.error().contains("other users"), "{answer:?}");
+    assert!(answer.error().contains("chmod 700"), "{answer:?}");
+    let check = site.request("GET", "mode=check", b"");
+    assert_eq!(check.status, 200, "{check:?}");
+    let row = check
+        .body
+        .lines()
+        .find(|line| line.contains("Data directory"))
+        .unwrap_or_default();
+    assert!(
+        row.contains("failure") && row.contains("other users"),
+        "{row}"
+    );
+
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let answer = site.request("POST", "mode=join&room=r", b"");
+    assert_eq!(answer.status, 200, "{answer:?}");
+}
+
+/// The deny-all `.htaccess` of the data directory is written again when it is missing, so
+/// a host that serves the folder does not start serving the calls' files.
+#[test]
+fn a_deleted_htaccess_is_written_again() {
+    let site = Site::new();
+    site.join("r");
+    let htaccess = site.data_dir().join(".htaccess");
+    std::fs::remove_file(&htaccess).unwrap();
+    site.join("r");
+    let text = std::fs::read_to_string(&htaccess).expect("written again");
+    assert!(text.contains("Require all denied"), "{text}");
 }
