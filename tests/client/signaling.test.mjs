@@ -72,8 +72,8 @@ function setup() {
     room: 'room1',
     fetch,
     EventSource: /** @type {any} */ (FakeEventSource),
-    sendBeacon: (url) => {
-      beacons.push(url);
+    sendBeacon: (url, body) => {
+      beacons.push({ url, body });
       return true;
     },
     timers,
@@ -174,6 +174,24 @@ test('a streamed held response keeps the session on held responses', async () =>
   held.named('bye', { t: 21000 });
   assert.equal(transport.polling(), false);
   assert.equal(lastSource(), held);
+});
+
+test('posts and ICE renewals carry the token in a header, never in the URL', async () => {
+  const { transport, requests, answer, settle, advance } = setup();
+  answer.join = () => response(200, { peer: 'peer1', token: 'tok', peers: ['other'], iceServersExpireAt: 100 });
+  transport.start();
+  await settle();
+  lastSource().open();
+  transport.post({ to: 'other', type: 'description', data: { n: 1 } });
+  await settle();
+  await advance(81000);
+  const sent = requests.filter((r) => r.mode === 'post' || r.mode === 'ice');
+  assert.deepEqual(sent.map((r) => r.mode), ['post', 'ice']);
+  for (const request of sent) {
+    assert.equal(request.params.get('token'), null, request.url);
+    assert.equal(request.params.get('peer'), 'peer1');
+    assert.equal(request.init.headers['X-Peer-Token'], 'tok');
+  }
 });
 
 test('POSTs go out one at a time, in the order they were made', async () => {
@@ -306,8 +324,10 @@ test('leaving sends a beacon with the session and closes the stream', async () =
   transport.leave();
   assert.equal(es.readyState, 2);
   assert.equal(beacons.length, 1);
-  const params = new URL(beacons[0], 'http://host').searchParams;
-  assert.deepEqual(Object.fromEntries(params), { mode: 'leave', room: 'room1', peer: 'peer1', token: 'tok' });
+  const params = new URL(beacons[0].url, 'http://host').searchParams;
+  // A beacon sends no headers: the token is in its body, never in the URL.
+  assert.deepEqual(Object.fromEntries(params), { mode: 'leave', room: 'room1', peer: 'peer1' });
+  assert.deepEqual(JSON.parse(beacons[0].body), { token: 'tok' });
   assert.equal(transport.state(), 'left');
 });
 

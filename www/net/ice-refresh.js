@@ -31,7 +31,8 @@ export function createIceRefresh(link, onIceServers) {
     iceTimer = timers.setTimeout(async () => {
       iceTimer = null;
       if (!current() || !link.session()) return;
-      const response = await link.request(link.url(link.sessionParams({ mode: 'ice' })), { method: 'GET' });
+      const { url, headers } = link.sessionRequest({ mode: 'ice' });
+      const response = await link.request(url, { method: 'GET', headers });
       if (!current()) return;
       /** @type {{iceServers?: unknown, iceServersExpireAt?: unknown} | null} */
       let body = null;

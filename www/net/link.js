@@ -17,7 +17,11 @@ import { parseRetryAfter } from './backoff.js';
  * @property {(state: import('./signaling.js').TransportState, detail?: string) => void} setState
  * @property {(params: Record<string, string | undefined>) => string} url An API URL.
  * @property {(extra?: Record<string, string | undefined>) => Record<string, string | undefined>} sessionParams
- *   The room, peer and token of the session, with `extra`; throws without a session.
+ *   The room, peer and token of the session, with `extra`; throws without a session. Only
+ *   the event stream puts the token in its URL (an EventSource cannot send headers).
+ * @property {(extra?: Record<string, string | undefined>) => {url: string, headers: Record<string, string>}} sessionRequest
+ *   An API URL with the room and peer of the session and `extra`, and the header that carries
+ *   its token, so that the token stays out of URLs and so out of access logs.
  * @property {(target: string, init: RequestInit) => Promise<Response | null>} request
  *   A fetch that answers null on a network error.
  * @property {(ms: number) => Promise<void>} sleep

@@ -43,9 +43,10 @@ export function createPostQueue(link, options) {
           continue;
         }
         const myGeneration = link.generation();
-        const response = await link.request(link.url(link.sessionParams({ mode: 'post' })), {
+        const { url, headers } = link.sessionRequest({ mode: 'post' });
+        const response = await link.request(url, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
+          headers: { ...headers, 'Content-Type': 'application/json' },
           body: item.body,
         });
         if (myGeneration !== link.generation()) continue;

@@ -114,6 +114,13 @@ export function createTransport(options) {
       if (!session) throw new Error('no session');
       return { room, peer: session.peer, token: session.token, ...extra };
     },
+    sessionRequest(extra = {}) {
+      if (!session) throw new Error('no session');
+      return {
+        url: apiUrl(apiPath, { room, peer: session.peer, ...extra }),
+        headers: { 'X-Peer-Token': session.token },
+      };
+    },
     async request(target, init) {
       try {
         return await fetchFn(target, { cache: 'no-store', credentials: 'same-origin', ...init });
@@ -208,10 +215,11 @@ export function createTransport(options) {
       posts.clear();
       session = null;
       if (ending) {
-        const target = link.url({ mode: 'leave', room, peer: ending.peer, token: ending.token });
-        // sendBeacon survives the page being closed; fetch with keepalive is the fallback.
-        if (!sendBeacon(target, '')) {
-          fetchFn(target, { method: 'POST', keepalive: true }).catch(() => {});
+        const target = link.url({ mode: 'leave', room, peer: ending.peer });
+        // sendBeacon survives the page being closed, but sends no headers: the token travels
+        // in its body. fetch with keepalive is the fallback, with the token in its header.
+        if (!sendBeacon(target, JSON.stringify({ token: ending.token }))) {
+          fetchFn(target, { method: 'POST', keepalive: true, headers: { 'X-Peer-Token': ending.token } }).catch(() => {});
         }
       }
       link.setState('left');
