@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMutedTalkHint, createSpeakerTracker, levelBetween, rootMeanSquare } from '../../www/ux/speaker.js';
+import { createMutedTalkHint, createSpeakerTracker, envelopeLevel, levelBetween } from '../../www/ux/speaker.js';
 
 const TICK = 250; // four samples a second, as the page samples
 
@@ -91,12 +91,15 @@ test('muted hint: dismissing hides it until the next speech', () => {
   assert.equal(hint.update(0, true, 1000), false);
 });
 
-test('levels: the average between two energy samples, and the RMS of a block', () => {
+test('levels: the average between two energy samples, and the envelope of a block', () => {
   assert.equal(levelBetween(null, { energy: 1, duration: 1 }), 0);
   // A constant level of 0.1 for 0.25 s adds 0.1² x 0.25 of energy.
   assert.ok(Math.abs(levelBetween({ energy: 2, duration: 10 }, { energy: 2 + 0.01 * 0.25, duration: 10.25 }) - 0.1) < 1e-9);
   assert.equal(levelBetween({ energy: 2, duration: 10 }, { energy: 2, duration: 10 }), 0, 'no time passed');
   assert.equal(levelBetween({ energy: 3, duration: 10 }, { energy: 2, duration: 11 }), 0, 'a counter reset');
-  assert.equal(rootMeanSquare([]), 0);
-  assert.ok(Math.abs(rootMeanSquare([0.5, -0.5, 0.5, -0.5]) - 0.5) < 1e-12);
+  assert.equal(envelopeLevel([]), 0);
+  // Two 10 ms blocks, one with a peak of 0.6 and one silent: RMS of the peaks.
+  const blocks = [...Array(480).fill(0).map((_, i) => (i === 7 ? -0.6 : 0.1)), ...Array(480).fill(0)];
+  assert.ok(Math.abs(envelopeLevel(blocks) - Math.sqrt(0.36 / 2)) < 1e-12);
+  assert.equal(envelopeLevel([2, -3], 1), 1, 'clipped input stays within 0 to 1');
 });

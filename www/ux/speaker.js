@@ -158,13 +158,22 @@ export function levelBetween(before, after) {
 }
 
 /**
- * The root mean square of a block of samples (a WebAudio analyser's time-domain data).
+ * The level of a block of samples (a WebAudio analyser's time-domain data) on WebRTC's scale:
+ * the root mean square of the peaks of each `block` samples (10 ms at 48 kHz by default), as
+ * WebRTC's audioLevel is a peak per 10 ms, so that the own level and the peers' compare.
  * @param {ArrayLike<number>} samples
+ * @param {number} [block]
  * @returns {number}
  */
-export function rootMeanSquare(samples) {
-  if (samples.length === 0) return 0;
+export function envelopeLevel(samples, block = 480) {
   let sum = 0;
-  for (let i = 0; i < samples.length; i += 1) sum += samples[i] * samples[i];
-  return Math.sqrt(sum / samples.length);
+  let blocks = 0;
+  for (let start = 0; start < samples.length; start += block) {
+    let peak = 0;
+    const end = Math.min(samples.length, start + block);
+    for (let i = start; i < end; i += 1) peak = Math.max(peak, Math.abs(samples[i]));
+    sum += peak * peak;
+    blocks += 1;
+  }
+  return blocks === 0 ? 0 : Math.min(1, Math.sqrt(sum / blocks));
 }
