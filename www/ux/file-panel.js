@@ -4,6 +4,7 @@
 // owns those elements and the object URLs of received files; sending is the caller's.
 'use strict';
 
+import { make } from './dom.js';
 import { formatBytes, sizeProblem } from './files.js';
 
 /** @type {Record<string, string>} */
@@ -24,38 +25,19 @@ const STATE_WORDS = {
  *   peer id, or '' for everyone.
  */
 export function createFilePanel(doc, options) {
-  const root = doc.createElement('section');
-  root.className = 'files';
-  root.setAttribute('aria-label', 'Files');
-
-  const row = doc.createElement('div');
-  row.className = 'file-row';
-  const toLabel = doc.createElement('label');
-  toLabel.htmlFor = 'file-to';
-  toLabel.textContent = 'File to';
-  const to = doc.createElement('select');
-  to.id = 'file-to';
-  const pick = doc.createElement('button');
-  pick.type = 'button';
-  pick.id = 'file-pick';
-  pick.className = 'ghost';
-  pick.textContent = 'Send a file';
-  const input = doc.createElement('input');
-  input.type = 'file';
-  input.id = 'file-input';
-  input.hidden = true;
-  input.tabIndex = -1;
-  input.setAttribute('aria-label', 'File to send');
+  const root = make(doc, 'section', { className: 'files', attributes: { 'aria-label': 'Files' } });
+  const row = make(doc, 'div', { className: 'file-row' });
+  const toLabel = make(doc, 'label', { text: 'File to', attributes: { for: 'file-to' } });
+  const to = /** @type {HTMLSelectElement} */ (make(doc, 'select', { id: 'file-to' }));
+  const pick = /** @type {HTMLButtonElement} */ (make(doc, 'button', { type: 'button', id: 'file-pick', className: 'ghost', text: 'Send a file' }));
+  // Reached through the button, which has a visible name; the input itself stays out of the
+  // tab order.
+  const input = /** @type {HTMLInputElement} */ (make(doc, 'input', {
+    type: 'file', id: 'file-input', hidden: true, attributes: { tabindex: '-1', 'aria-label': 'File to send' },
+  }));
   row.append(toLabel, to, pick, input);
-
-  const note = doc.createElement('p');
-  note.id = 'file-note';
-  note.className = 'note';
-  note.setAttribute('role', 'status');
-  const list = doc.createElement('ol');
-  list.id = 'transfers';
-  list.className = 'transfers';
-  list.setAttribute('aria-label', 'File transfers');
+  const note = make(doc, 'p', { id: 'file-note', className: 'note', attributes: { role: 'status' } });
+  const list = make(doc, 'ol', { id: 'transfers', className: 'transfers', attributes: { 'aria-label': 'File transfers' } });
   root.append(row, note, list);
 
   /** @type {Map<string, {item: HTMLLIElement, url: string}>} */
@@ -65,15 +47,12 @@ export function createFilePanel(doc, options) {
 
   function renderPeers() {
     const chosen = to.value;
-    const everyone = doc.createElement('option');
-    everyone.value = '';
-    everyone.textContent = 'Everyone';
-    to.replaceChildren(everyone, ...peers.map((peer) => {
-      const option = doc.createElement('option');
+    const choices = [{ id: '', label: 'Everyone' }, ...peers].map((peer) => {
+      const option = /** @type {HTMLOptionElement} */ (make(doc, 'option', { text: peer.label }));
       option.value = peer.id;
-      option.textContent = peer.label;
       return option;
-    }));
+    });
+    to.replaceChildren(...choices);
     to.value = peers.some((peer) => peer.id === chosen) ? chosen : '';
     pick.disabled = peers.length === 0;
     to.disabled = peers.length === 0;
@@ -107,21 +86,15 @@ export function createFilePanel(doc, options) {
       const key = `${transfer.direction}:${peerId}:${transfer.id}`;
       let entry = rows.get(key);
       if (!entry) {
-        const item = /** @type {HTMLLIElement} */ (doc.createElement('li'));
-        item.className = 'transfer';
+        const item = /** @type {HTMLLIElement} */ (make(doc, 'li', { className: 'transfer' }));
         item.dataset.direction = transfer.direction;
         item.dataset.peer = peerId;
-        const name = doc.createElement('span');
-        name.className = 'transfer-name';
-        const meta = doc.createElement('span');
-        meta.className = 'transfer-meta';
-        const progress = doc.createElement('progress');
-        progress.setAttribute('aria-label', `Progress of ${transfer.name}`);
-        const cancel = doc.createElement('button');
-        cancel.type = 'button';
-        cancel.className = 'ghost transfer-cancel';
-        cancel.textContent = 'Cancel';
-        cancel.setAttribute('aria-label', `Cancel ${transfer.name}`);
+        const name = make(doc, 'span', { className: 'transfer-name' });
+        const meta = make(doc, 'span', { className: 'transfer-meta' });
+        const progress = make(doc, 'progress', { attributes: { 'aria-label': `Progress of ${transfer.name}` } });
+        const cancel = make(doc, 'button', {
+          type: 'button', className: 'ghost transfer-cancel', text: 'Cancel', attributes: { 'aria-label': `Cancel ${transfer.name}` },
+        });
         cancel.addEventListener('click', () => transfer.cancel());
         item.append(name, meta, progress, cancel);
         list.append(item);
@@ -142,12 +115,11 @@ export function createFilePanel(doc, options) {
       /** @type {HTMLElement} */ (item.querySelector('.transfer-cancel')).hidden = !going;
       if (transfer.state === 'done' && transfer.blob && !entry.url) {
         entry.url = URL.createObjectURL(transfer.blob);
-        const save = doc.createElement('a');
-        save.className = 'primary transfer-save';
+        const save = /** @type {HTMLAnchorElement} */ (make(doc, 'a', {
+          className: 'primary transfer-save', text: 'Save', attributes: { 'aria-label': `Save ${transfer.name}` },
+        }));
         save.href = entry.url;
         save.download = transfer.name;
-        save.textContent = 'Save';
-        save.setAttribute('aria-label', `Save ${transfer.name}`);
         item.append(save);
       }
     },

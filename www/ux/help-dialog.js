@@ -3,6 +3,7 @@
 // decides when to open it.
 'use strict';
 
+import { make } from './dom.js';
 import { SHORTCUTS } from './shortcuts.js';
 
 /**
@@ -10,34 +11,19 @@ import { SHORTCUTS } from './shortcuts.js';
  * @returns {{dialog: HTMLDialogElement, toggle: () => void, isOpen: () => boolean}}
  */
 export function createHelpDialog(doc) {
-  const dialog = /** @type {HTMLDialogElement} */ (doc.createElement('dialog'));
-  dialog.id = 'shortcuts-dialog';
-  dialog.className = 'devices-dialog shortcuts-dialog';
-  dialog.setAttribute('aria-labelledby', 'shortcuts-title');
-  const title = doc.createElement('h2');
-  title.id = 'shortcuts-title';
-  title.textContent = 'Keyboard shortcuts';
-  const list = doc.createElement('dl');
-  list.className = 'shortcut-list';
+  const dialog = /** @type {HTMLDialogElement} */ (make(doc, 'dialog', {
+    id: 'shortcuts-dialog', className: 'devices-dialog shortcuts-dialog', attributes: { 'aria-labelledby': 'shortcuts-title' },
+  }));
+  const title = make(doc, 'h2', { id: 'shortcuts-title', text: 'Keyboard shortcuts' });
+  const list = make(doc, 'dl', { className: 'shortcut-list' });
   for (const shortcut of SHORTCUTS) {
-    const term = doc.createElement('dt');
-    const keys = doc.createElement('kbd');
-    keys.textContent = shortcut.keys;
-    term.append(keys);
-    const what = doc.createElement('dd');
-    what.textContent = shortcut.description;
-    list.append(term, what);
+    const term = make(doc, 'dt');
+    term.append(make(doc, 'kbd', { text: shortcut.keys }));
+    list.append(term, make(doc, 'dd', { text: shortcut.description }));
   }
-  const note = doc.createElement('p');
-  note.className = 'shortcut-note';
-  note.textContent = 'Shortcuts do nothing while you type in the chat or a name field.';
-  const actions = doc.createElement('div');
-  actions.className = 'dialog-actions';
-  const close = doc.createElement('button');
-  close.type = 'button';
-  close.className = 'primary';
-  close.id = 'shortcuts-close';
-  close.textContent = 'Close';
+  const note = make(doc, 'p', { className: 'shortcut-note', text: 'Shortcuts do nothing while you type in the chat or a name field.' });
+  const actions = make(doc, 'div', { className: 'dialog-actions' });
+  const close = make(doc, 'button', { type: 'button', className: 'primary', id: 'shortcuts-close', text: 'Close' });
   close.addEventListener('click', () => dialog.close());
   actions.append(close);
   dialog.append(title, list, note, actions);

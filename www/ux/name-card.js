@@ -4,6 +4,7 @@
 // the caller's (names.js, and the call for the peers).
 'use strict';
 
+import { make } from './dom.js';
 import { NAME_MAX_GRAPHEMES } from './names.js';
 
 /**
@@ -11,36 +12,18 @@ import { NAME_MAX_GRAPHEMES } from './names.js';
  * @param {{initial: string, onName: (name: string) => void}} options
  */
 export function createNameCard(doc, options) {
-  const form = doc.createElement('form');
-  form.id = 'name-card';
-  form.className = 'name-card';
-  form.autocomplete = 'on';
-  form.setAttribute('aria-label', 'Your name');
-  const label = doc.createElement('label');
-  label.htmlFor = 'name-input';
-  label.textContent = 'Your name';
-  const input = doc.createElement('input');
-  input.id = 'name-input';
-  input.type = 'text';
-  input.autocomplete = 'name';
-  input.enterKeyHint = 'done';
-  input.spellcheck = false;
+  const form = make(doc, 'form', { id: 'name-card', className: 'name-card', attributes: { 'aria-label': 'Your name' } });
+  const label = make(doc, 'label', { text: 'Your name', attributes: { for: 'name-input' } });
+  const input = /** @type {HTMLInputElement} */ (make(doc, 'input', {
+    id: 'name-input', type: 'text',
+    attributes: { autocomplete: 'name', enterkeyhint: 'done', spellcheck: 'false', placeholder: 'Shown to the others' },
+  }));
   // Room for combining marks and emoji sequences; names.js cuts by grapheme.
   input.maxLength = NAME_MAX_GRAPHEMES * 8;
-  input.placeholder = 'Shown to the others';
   input.value = options.initial;
-  const save = doc.createElement('button');
-  save.type = 'submit';
-  save.id = 'name-save';
-  save.className = 'primary';
-  save.textContent = 'Save';
-  const skip = doc.createElement('button');
-  skip.type = 'button';
-  skip.id = 'name-skip';
-  skip.className = 'ghost';
-  skip.textContent = 'Skip';
-  const row = doc.createElement('div');
-  row.className = 'name-row';
+  const save = make(doc, 'button', { type: 'submit', id: 'name-save', className: 'primary', text: 'Save' });
+  const skip = make(doc, 'button', { type: 'button', id: 'name-skip', className: 'ghost', text: 'Skip' });
+  const row = make(doc, 'div', { className: 'name-row' });
   row.append(input, save, skip);
   form.append(label, row);
 

@@ -4,6 +4,7 @@
 // is written with textContent.
 'use strict';
 
+import { make } from './dom.js';
 import { describeLine, GRADE_WORDS } from './quality.js';
 
 let counter = 0;
@@ -14,26 +15,15 @@ let counter = 0;
  */
 export function createQualityBadge(doc, label) {
   counter += 1;
-  const root = doc.createElement('div');
-  root.className = 'quality';
+  const root = make(doc, 'div', { className: 'quality' });
   root.dataset.grade = 'unknown';
-  const button = doc.createElement('button');
-  button.type = 'button';
-  button.className = 'quality-button';
-  button.setAttribute('aria-expanded', 'false');
-  const bars = doc.createElement('span');
-  bars.className = 'bars';
-  bars.setAttribute('aria-hidden', 'true');
-  for (let i = 0; i < 3; i += 1) bars.append(doc.createElement('span'));
+  const button = make(doc, 'button', { type: 'button', className: 'quality-button', attributes: { 'aria-expanded': 'false' } });
+  const bars = make(doc, 'span', { className: 'bars', attributes: { 'aria-hidden': 'true' } });
+  for (let i = 0; i < 3; i += 1) bars.append(make(doc, 'span'));
   button.append(bars);
-  const details = doc.createElement('div');
-  details.className = 'quality-details';
-  details.id = `quality-details-${counter}`;
-  details.hidden = true;
-  details.setAttribute('role', 'group');
-  const title = doc.createElement('p');
-  title.className = 'quality-title';
-  const list = doc.createElement('dl');
+  const details = make(doc, 'div', { className: 'quality-details', id: `quality-details-${counter}`, hidden: true, attributes: { role: 'group' } });
+  const title = make(doc, 'p', { className: 'quality-title' });
+  const list = make(doc, 'dl');
   details.append(title, list);
   button.setAttribute('aria-controls', details.id);
   root.append(button, details);
@@ -52,12 +42,9 @@ export function createQualityBadge(doc, label) {
     details.setAttribute('aria-label', `Connection with ${name}`);
     if (details.hidden || !line) return;
     list.replaceChildren(...describeLine(line).flatMap((row) => {
-      const term = doc.createElement('dt');
-      term.textContent = row.label;
-      const value = doc.createElement('dd');
-      value.textContent = row.value;
+      const value = make(doc, 'dd', { text: row.value });
       value.dataset.label = row.label;
-      return [term, value];
+      return [make(doc, 'dt', { text: row.label }), value];
     }));
   }
 
