@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanName, displayName, initialsOf, loadName, saveName, NAME_MAX_GRAPHEMES, NAME_STORAGE_KEY } from '../../www/ux/names.js';
+import { cleanName, displayName, initialsOf, loadName, saveName, NAME_MAX_GRAPHEMES, NAME_STORAGE_KEY } from '../../www/ux/display-name.js';
 import { decodePeerState, encodePeerState, stateChanged } from '../../www/ux/peer-state.js';
 
 /** @param {unknown} raw @param {string} expected */

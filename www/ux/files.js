@@ -11,7 +11,7 @@
 // transfer id followed by up to CHUNK_BYTES of the file.
 'use strict';
 
-import { cleanName } from './names.js';
+import { cleanName } from './display-name.js';
 
 /** Files larger than this are refused on both sides: the receiver keeps a file in memory. */
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;

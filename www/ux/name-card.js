@@ -1,11 +1,11 @@
 // The small card that asks for a name when the call opens: one field, prefilled with the name
 // remembered from the last visit, a Save button and a Skip button. Nothing blocks the call
 // while it is up. It owns the card's elements; cleaning, remembering and sending the name are
-// the caller's (names.js, and the call for the peers).
+// the caller's (display-name.js, and the call for the peers).
 'use strict';
 
 import { make } from './dom.js';
-import { NAME_MAX_GRAPHEMES } from './names.js';
+import { NAME_MAX_GRAPHEMES } from './display-name.js';
 
 /**
  * @param {Document} doc
@@ -18,7 +18,7 @@ export function createNameCard(doc, options) {
     id: 'name-input', type: 'text',
     attributes: { autocomplete: 'name', enterkeyhint: 'done', spellcheck: 'false', placeholder: 'Shown to the others' },
   }));
-  // Room for combining marks and emoji sequences; names.js cuts by grapheme.
+  // Room for combining marks and emoji sequences; display-name.js cuts by grapheme.
   input.maxLength = NAME_MAX_GRAPHEMES * 8;
   input.value = options.initial;
   const save = make(doc, 'button', { type: 'submit', id: 'name-save', className: 'primary', text: 'Save' });

@@ -4,7 +4,7 @@
 // it is checked and cleaned here before the page shows it. It does not send anything.
 'use strict';
 
-import { cleanName } from './names.js';
+import { cleanName } from './display-name.js';
 
 /** A state note is a few dozen bytes; anything far larger is not one. */
 const MAX_NOTE_LENGTH = 2048;
