@@ -43,3 +43,36 @@ export function createMicLevel(browser, track, windowMs) {
     },
   };
 }
+
+/**
+ * A meter that follows whichever track is the microphone now (devices change during a call):
+ * it starts a new analyser when the track changes and lets the old one go.
+ * @param {{AudioContext?: typeof AudioContext, MediaStream: typeof MediaStream}} browser
+ *   Without AudioContext the level is always 0.
+ * @param {() => MediaStreamTrack | null} currentTrack
+ * @param {number} windowMs
+ */
+export function followMicrophone(browser, currentTrack, windowMs) {
+  /** @type {MediaStreamTrack | null} */
+  let track = null;
+  /** @type {ReturnType<typeof createMicLevel> | null} */
+  let meter = null;
+  return {
+    level() {
+      const now = currentTrack();
+      if (now !== track) {
+        meter?.stop();
+        track = now;
+        const AudioContextClass = browser.AudioContext;
+        meter = now && AudioContextClass ? createMicLevel({ AudioContext: AudioContextClass, MediaStream: browser.MediaStream }, now, windowMs) : null;
+      }
+      return meter?.level() ?? 0;
+    },
+    resume: () => meter?.resume(),
+    stop() {
+      meter?.stop();
+      meter = null;
+      track = null;
+    },
+  };
+}
