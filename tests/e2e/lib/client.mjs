@@ -38,6 +38,28 @@ export const UI = Object.freeze({
   ownChatText: '#chat-log li.message[data-from="self"] .text',
   /** Elements that markup in a chat message would create if it were not shown as text. */
   chatMarkup: '#chat-log img, #chat-log b',
+  chatWho: '#chat-log li.message .who',
+  selfTile: '#tiles > figure.tile[data-self="true"]',
+  tileName: (id) => `#tiles > figure.tile[data-peer="${id}"] figcaption .name`,
+  avatarName: (id) => `#tiles > figure.tile[data-peer="${id}"] .avatar-name`,
+  qualityButton: (id) => `#tiles > figure.tile[data-peer="${id}"] .quality-button`,
+  qualityDetails: (id) => `#tiles > figure.tile[data-peer="${id}"] .quality-details`,
+  qualityValue: (id, label) => `#tiles > figure.tile[data-peer="${id}"] .quality-details dd[data-label="${label}"]`,
+  pinButton: (id) => `#tiles > figure.tile[data-peer="${id}"] .tile-tools .pin`,
+  nameCard: '#name-card',
+  nameInput: '#name-input',
+  nameSkip: '#name-skip',
+  nameField: '#name-field',
+  devicesClose: '#devices-close',
+  mutedHint: '#muted-hint',
+  shortcutsDialog: '#shortcuts-dialog',
+  shortcutsButton: '#shortcuts-button',
+  fileTo: '#file-to',
+  fileInput: '#file-input',
+  fileNote: '#file-note',
+  transfer: (direction) => `#transfers li.transfer[data-direction="${direction}"]`,
+  transferSave: '#transfers li.transfer[data-direction="in"] .transfer-save',
+  transferCancel: (direction) => `#transfers li.transfer[data-direction="${direction}"] .transfer-cancel`,
 });
 
 /** The self-check page (?mode=check). */

@@ -4,7 +4,7 @@
 'use strict';
 
 import { make } from './dom.js';
-import { SHORTCUTS } from './shortcuts.js';
+import { SHORTCUTS } from '../ux/shortcuts.js';
 
 /**
  * @param {Document} doc

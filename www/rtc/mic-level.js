@@ -4,7 +4,7 @@
 // never per frame. It owns the clone and the AudioContext and lets both go in stop().
 'use strict';
 
-import { envelopeLevel } from './speaker.js';
+import { envelopeLevel } from '../ux/speaker.js';
 
 /**
  * @param {{AudioContext: typeof AudioContext, MediaStream: typeof MediaStream}} browser

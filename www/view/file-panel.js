@@ -5,7 +5,7 @@
 'use strict';
 
 import { make } from './dom.js';
-import { formatBytes, sizeProblem } from './files.js';
+import { formatBytes, sizeProblem } from '../ux/files.js';
 
 /** @type {Record<string, string>} */
 const STATE_WORDS = {

@@ -1,11 +1,11 @@
 // The connection indicator on a remote tile: three bars coloured by grade, a button that opens
 // a small details panel (round trip, loss, bitrate, route) and closes with Escape or a second
-// press. It owns those elements and their words; the figures come from quality.js. Everything
-// is written with textContent.
+// press. It owns those elements and their words; the figures come from ../ux/quality.js.
+// Everything is written with textContent.
 'use strict';
 
 import { make } from './dom.js';
-import { describeLine, GRADE_WORDS } from './quality.js';
+import { describeLine, GRADE_WORDS } from '../ux/quality.js';
 
 let counter = 0;
 

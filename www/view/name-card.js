@@ -1,11 +1,11 @@
 // The small card that asks for a name when the call opens: one field, prefilled with the name
 // remembered from the last visit, a Save button and a Skip button. Nothing blocks the call
 // while it is up. It owns the card's elements; cleaning, remembering and sending the name are
-// the caller's (display-name.js, and the call for the peers).
+// the caller's (../ux/display-name.js, and the call for the peers).
 'use strict';
 
 import { make } from './dom.js';
-import { NAME_MAX_GRAPHEMES } from './display-name.js';
+import { NAME_MAX_GRAPHEMES } from '../ux/display-name.js';
 
 /**
  * @param {Document} doc
