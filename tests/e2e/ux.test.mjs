@@ -169,6 +169,25 @@ describe('a call people enjoy', () => {
       await waitForTile(b, aId, 'mic', 'on');
     });
 
+    test('a tile can be pinned large above the others, and shown full screen', { timeout: 60_000 }, async () => {
+      const [a] = peers;
+      const width = (selector) => a.page.$eval(selector, (tile) => tile.getBoundingClientRect().width);
+      await a.page.hover(UI.tileOf(bId));
+      await a.page.click(UI.pinButton(bId));
+      assert.equal(await a.page.getAttribute(UI.pinButton(bId), 'aria-pressed'), 'true');
+      // With one other person the own tile is a small corner picture; pinned, it joins the strip.
+      await waitForBody(a, ([pinned, own]) => document.querySelector(pinned).getBoundingClientRect().width
+        > 2 * document.querySelector(own).getBoundingClientRect().width, 5_000, 'the pinned tile large', [UI.tileOf(bId), UI.selfTile]);
+      assert.ok(await a.page.$eval(UI.tileOf(bId), (tile) => tile.classList.contains('pinned')));
+      await a.page.click(UI.pinButton(bId));
+      assert.equal(await a.page.getAttribute(UI.pinButton(bId), 'aria-pressed'), 'false');
+      assert.ok((await width(UI.tileOf(bId))) > 0);
+      await a.page.hover(UI.tileOf(bId));
+      await a.page.click(`${UI.tileOf(bId)} .tile-tools .fullscreen`);
+      await waitForBody(a, (id) => document.fullscreenElement?.dataset.peer === id, 5_000, 'the tile full screen', bId);
+      await a.page.evaluate(() => document.exitFullscreen());
+    });
+
     test('the speaking highlight follows the microphone that plays; a muted talker is told', { timeout: 90_000 }, async () => {
       const [a, b] = peers;
       await setMic(b, false);
