@@ -18,7 +18,7 @@ export function createNotices(page, labelOf) {
   const stage = $('stage');
   const hint = make(doc, 'div', { id: 'muted-hint', className: 'muted-hint', hidden: true, attributes: { role: 'status' } });
   const unmute = make(doc, 'button', { type: 'button', id: 'muted-unmute', className: 'primary', text: 'Unmute' });
-  hint.append(make(doc, 'span', { text: 'You are muted. Press M or' }), unmute);
+  hint.append(make(doc, 'span', { text: 'You are muted.' }), unmute);
   const banner = make(doc, 'div', { id: 'peer-banner', className: 'peer-banner', hidden: true, attributes: { role: 'status' } });
   stage.append(banner, hint);
   /** @type {Set<string>} */
