@@ -192,6 +192,9 @@ export function createCall(options) {
       mesh.leave();
       monitor.stop();
       microphone.stop();
+      // Nobody speaks in a call that has ended.
+      view.speakers({ speaking: new Set(), active: null, recent: null });
+      view.mutedHint(false);
       media.stopAll();
       media.report();
       view.selfId(null);
