@@ -236,25 +236,29 @@ describe('a call people enjoy', () => {
       await recordProgress(b, 'in');
       await recordProgress(a, 'out');
       await a.page.selectOption(UI.fileTo, bId);
-      await a.page.setInputFiles(UI.fileInput, source);
-      fs.rmSync(folder, { recursive: true, force: true });
+      // The browser reads the file as it sends it: it stays until the end of the test.
       try {
-        await waitForBody(b, (selector) => document.querySelector(selector) !== null, 60_000, 'the file saved', UI.transferSave);
-      } catch (error) {
-        const rows = async (peer) => peer.page.$$eval('#transfers li', (items) => items.map((item) => `${item.dataset.state}: ${item.textContent}`));
-        throw new Error(`${error.message}\nsender: ${await rows(a)}\nreceiver: ${await rows(b)}\n${a.logs.slice(-20).join('\n')}`);
+        await a.page.setInputFiles(UI.fileInput, source);
+        try {
+          await waitForBody(b, (selector) => document.querySelector(selector) !== null, 60_000, 'the file saved', UI.transferSave);
+        } catch (error) {
+          const rows = async (peer) => peer.page.$$eval('#transfers li', (items) => items.map((item) => `${item.dataset.state}: ${item.textContent}`));
+          throw new Error(`${error.message}\nsender: ${await rows(a)}\nreceiver: ${await rows(b)}\n${a.logs.slice(-20).join('\n')}`);
+        }
+        await waitForBody(a, (selector) => document.querySelector(selector)?.dataset.state === 'done', 15_000, 'the sender done', UI.transfer('out'));
+        for (const [peer, side] of [[a, 'sender'], [b, 'receiver']]) {
+          const progress = await peer.page.evaluate(() => window.__progress);
+          assert.ok(progress.some((value) => value > 0 && value < 1), `the ${side} showed progress between 0 and 100 %: ${progress.slice(0, 20)}`);
+          assert.equal(progress.at(-1), 1);
+        }
+        const [download] = await Promise.all([b.page.waitForEvent('download'), b.page.click(UI.transferSave)]);
+        assert.equal(download.suggestedFilename(), 'notes.bin');
+        const saved = await download.path();
+        assert.equal(sha256(fs.readFileSync(saved)), sha256(bytes), 'the file arrived intact');
+        assert.equal(b.page.url().includes('blob:'), false, 'the file was not opened in the page');
+      } finally {
+        fs.rmSync(folder, { recursive: true, force: true });
       }
-      await waitForBody(a, (selector) => document.querySelector(selector)?.dataset.state === 'done', 15_000, 'the sender done', UI.transfer('out'));
-      for (const [peer, side] of [[a, 'sender'], [b, 'receiver']]) {
-        const progress = await peer.page.evaluate(() => window.__progress);
-        assert.ok(progress.some((value) => value > 0 && value < 1), `the ${side} showed progress between 0 and 100 %: ${progress.slice(0, 20)}`);
-        assert.equal(progress.at(-1), 1);
-      }
-      const [download] = await Promise.all([b.page.waitForEvent('download'), b.page.click(UI.transferSave)]);
-      assert.equal(download.suggestedFilename(), 'notes.bin');
-      const saved = await download.path();
-      assert.equal(sha256(fs.readFileSync(saved)), sha256(bytes), 'the file arrived intact');
-      assert.equal(b.page.url().includes('blob:'), false, 'the file was not opened in the page');
     });
 
     test('a file over the limit is refused with a message; a transfer can be cancelled by the receiver', { timeout: 90_000 }, async () => {
@@ -316,6 +320,7 @@ describe('a call people enjoy', () => {
       await a.page.keyboard.press('Shift+L');
       await a.page.waitForSelector(UI.ended, { state: 'visible', timeout: 10_000 });
       await a.page.click(UI.rejoin);
+      await waitForBody(a, (old) => ![undefined, '', old].includes(document.body.dataset.peer), 20_000, 'a new peer id', aId);
       [aId, bId] = await waitForMesh(peers);
     });
   });
