@@ -31,6 +31,7 @@
 //   (aria-pressed), .fullscreen and .pip-button. #muted-hint shows while one talks muted;
 //   #peer-banner names the peers whose connection is being repaired.
 // - Shortcuts: #shortcuts-button or ? opens #shortcuts-dialog.
+// - #uplink-select in the device dialog: the video upload budget (bits per second).
 // - Files: #file-to (a peer id, or '' for everyone), #file-input, #file-note (the size limit),
 //   #transfers li.transfer with data-direction="in|out", data-state (../ux/files.js states),
 //   data-peer, a progress bar, .transfer-cancel and, once a file is in, .transfer-save.

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyPlan, createLossAdapter, DEFAULT_UPLINK_BUDGET, MAX_PEER_BITRATE, MIN_PEER_BITRATE, planBitrates, scaleForBitrate } from '../../www/ux/bitrate.js';
+import {
+  applyPlan, createLossAdapter, DEFAULT_UPLINK_BUDGET, MAX_PEER_BITRATE, MIN_PEER_BITRATE, parseBudget, planBitrates, scaleForBitrate,
+} from '../../www/ux/bitrate.js';
 
 const ids = (n) => Array.from({ length: n }, (_, i) => `p${i}`);
 const total = (plans) => [...plans.values()].reduce((sum, plan) => sum + plan.maxBitrate, 0);
@@ -75,4 +77,10 @@ test('sender parameters: the plan is applied to every encoding, and only when it
   assert.notEqual(applyPlan(changed, { maxBitrate: 800_000, scaleResolutionDownBy: 2 }), null);
   assert.equal(applyPlan({ transactionId: 't', encodings: [] }, { maxBitrate: 1, scaleResolutionDownBy: 1 }), null,
     'nothing to change before negotiation');
+});
+
+test('budget setting: one of the offered choices, anything else is the default', () => {
+  assert.equal(parseBudget('1000000'), 1_000_000);
+  assert.equal(parseBudget(5_000_000), 5_000_000);
+  for (const bad of [null, undefined, '', 'fast', '123', 1e12, -1]) assert.equal(parseBudget(bad), DEFAULT_UPLINK_BUDGET, String(bad));
 });

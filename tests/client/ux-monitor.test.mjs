@@ -80,6 +80,16 @@ test('monitor: each sender is capped as the plan says for the size of the call, 
   assert.deepEqual([...monitor.plans().keys()], ['a', 'b']);
 });
 
+test('monitor: a new budget is applied at once', async () => {
+  const peers = ['a', 'b'].map(fakePeer);
+  const { monitor } = monitorOf(peers);
+  await monitor.sampleQuality();
+  assert.equal(peers[0].parameters.encodings[0].maxBitrate, 1_250_000);
+  await monitor.setBudget(1_000_000);
+  assert.deepEqual(peers.map((peer) => peer.parameters.encodings[0].maxBitrate), [500_000, 500_000]);
+  assert.equal(peers[0].parameters.encodings[0].scaleResolutionDownBy, 1.5);
+});
+
 test('monitor: sustained loss reported by one peer lowers only its cap', async () => {
   const peers = ['a', 'b'].map(fakePeer);
   const { monitor } = monitorOf(peers);

@@ -349,6 +349,16 @@ describe('a call people enjoy', () => {
         }
       }
       console.log(figures.join('\n'));
+      // A slower line chosen in the device dialog lowers every cap at once.
+      const [a] = peers;
+      await a.page.click(UI.devices);
+      await a.page.selectOption(UI.uplinkSelect, '1000000');
+      await a.page.click(UI.devicesClose);
+      const lowered = Math.floor(1_000_000 / (peers.length - 1));
+      await waitForBody(a, (cap) => (window.__e2ePeerConnections || []).filter((pc) => pc.connectionState === 'connected')
+        .every((pc) => pc.getSenders().find((sender) => sender.track?.kind === 'video')?.getParameters().encodings?.[0]?.maxBitrate === cap),
+      5_000, `caps of ${lowered}`, lowered);
+      assert.equal(await a.page.evaluate(() => localStorage.getItem('webrtc-cgi.uplink')), '1000000', 'the choice is remembered');
     });
   });
 

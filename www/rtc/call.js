@@ -227,6 +227,11 @@ export function createCall(options) {
       channels.announce(media.flags());
       return localName;
     },
+    /**
+     * Changes the total video bitrate this side sends (split between the peers).
+     * @param {number} bits
+     */
+    setUplinkBudget: (bits) => monitor.setBudget(bits),
     /** Lets the own microphone's meter start (browsers hold audio until a gesture). */
     resumeAudio: () => microphone.resume(),
     toggleMic: () => media.toggle('audio'),

@@ -8,6 +8,22 @@
 /** The total video uplink budget when no setting says otherwise, in bits per second. */
 export const DEFAULT_UPLINK_BUDGET = 2_500_000;
 
+/** The budgets a person can choose, in bits per second (a slow, a usual and a fast uplink). */
+export const UPLINK_CHOICES = [1_000_000, DEFAULT_UPLINK_BUDGET, 5_000_000];
+
+/** Where the page remembers the chosen budget. */
+export const UPLINK_STORAGE_KEY = 'webrtc-cgi.uplink';
+
+/**
+ * A remembered or chosen budget, or the default when it is not one of UPLINK_CHOICES.
+ * @param {unknown} raw
+ * @returns {number}
+ */
+export function parseBudget(raw) {
+  const value = Number(raw);
+  return UPLINK_CHOICES.includes(value) ? value : DEFAULT_UPLINK_BUDGET;
+}
+
 /** One peer never gets more than this: beyond it a 720p camera image gains nothing visible. */
 export const MAX_PEER_BITRATE = 1_500_000;
 

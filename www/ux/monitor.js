@@ -32,7 +32,7 @@ export const SELF = 'self';
  * @property {() => number} localLevel The own microphone's level (measured even while muted).
  * @property {() => boolean} micOn Whether the own microphone is on and unmuted.
  * @property {() => 'camera' | 'screen'} [content] What the video senders carry.
- * @property {number} [budget] The total video uplink budget, bits per second.
+ * @property {number} [budget] The total video uplink budget, bits per second, until setBudget.
  * @property {(state: import('./speaker.js').SpeakerState) => void} onSpeakers
  * @property {(shown: boolean) => void} onMutedHint
  * @property {(peerId: string, line: import('./quality.js').LineQuality) => void} onQuality
@@ -70,6 +70,7 @@ export function createCallMonitor(options) {
   let levelsBusy = false;
   let qualityBusy = false;
   let hintShown = false;
+  let budget = options.budget;
 
   /**
    * The level a peer's audio had since the last sample, from its inbound audio stats.
@@ -148,7 +149,7 @@ export function createCallMonitor(options) {
   /** @param {MonitoredPeer[]} peers */
   async function applyPlans(peers) {
     const lossFactors = new Map([...losses].map(([id, adapter]) => [id, adapter.factor()]));
-    plans = planBitrates(peers.map((peer) => peer.id), { budget: options.budget, lossFactors, content: options.content?.() });
+    plans = planBitrates(peers.map((peer) => peer.id), { budget, lossFactors, content: options.content?.() });
     await Promise.all(peers.map(async (peer) => {
       const plan = plans.get(peer.id);
       if (!plan || !peer.videoSender) return;
@@ -177,5 +178,13 @@ export function createCallMonitor(options) {
     plans: () => new Map(plans),
     /** Applies the plan now, e.g. right after a peer joined or left. */
     replan: () => applyPlans(options.peers()),
+    /**
+     * Changes the total video uplink budget and applies the new plan at once.
+     * @param {number} bits
+     */
+    setBudget(bits) {
+      budget = bits;
+      return applyPlans(options.peers());
+    },
   };
 }

@@ -3,11 +3,13 @@
 // device dialog (devices-dialog.js), the status banner (status-banner.js), the notices
 // (notices.js), the name card and the shortcuts (shortcut-keys.js) — into the view the call
 // reports to, and binds their clicks to the call. It keeps the names peers go by, and the own
-// one in localStorage (never sent to the server). It sets the room's name and link, and the body's data attributes that
+// one and the chosen video upload budget in localStorage (the name goes only to the peers,
+// never to the server). It sets the room's name and link, and the body's data attributes that
 // end-to-end tests read (see app.js). It reads the DOM only inside createUi, never at import
 // time.
 'use strict';
 
+import { parseBudget, UPLINK_STORAGE_KEY } from '../ux/bitrate.js';
 import { displayName, loadName, saveName } from '../ux/display-name.js';
 import { createFilePanel } from './file-panel.js';
 import { SELF } from '../ux/monitor.js';
@@ -135,6 +137,36 @@ export function createUi(doc, options) {
     field.addEventListener('change', () => rename(field.value));
   }
 
+  /**
+   * The video upload budget: chosen in the device dialog, remembered in localStorage.
+   * @param {Call} call
+   */
+  function bindUplink(call) {
+    const select = /** @type {HTMLSelectElement} */ (page.$('uplink-select'));
+    /** @param {string | null} raw */
+    const apply = (raw) => {
+      const bits = parseBudget(raw);
+      select.value = String(bits);
+      call.setUplinkBudget(bits);
+      return bits;
+    };
+    let remembered = null;
+    try {
+      remembered = storage?.getItem(UPLINK_STORAGE_KEY) ?? null;
+    } catch {
+      // As for the name: storage refused, the default holds.
+    }
+    apply(remembered);
+    select.addEventListener('change', () => {
+      const bits = apply(select.value);
+      try {
+        storage?.setItem(UPLINK_STORAGE_KEY, String(bits));
+      } catch {
+        // Not remembered; it still holds for this call.
+      }
+    });
+  }
+
   /** @param {Call} call */
   function bind(call) {
     controls.bind(call, () => {
@@ -147,6 +179,7 @@ export function createUi(doc, options) {
     notices.bind(call);
     boundCall = call;
     bindName(call);
+    bindUplink(call);
     bindShortcuts(page, call);
     // Browsers hold audio analysis until the person interacts with the page.
     for (const type of ['pointerdown', 'keydown']) doc.addEventListener(type, () => call.resumeAudio(), { capture: true });

@@ -50,6 +50,7 @@ export const UI = Object.freeze({
   nameInput: '#name-input',
   nameSkip: '#name-skip',
   nameField: '#name-field',
+  uplinkSelect: '#uplink-select',
   devicesClose: '#devices-close',
   mutedHint: '#muted-hint',
   shortcutsDialog: '#shortcuts-dialog',
