@@ -1,12 +1,12 @@
 // The page: it puts the view parts together — the tiles (tiles.js), the controls
 // (controls.js), the chat panel (chat-panel.js) with its file part (file-panel.js), the
-// device dialog (devices-dialog.js), the status banner (status-banner.js), the notices
-// (notices.js), the name card and the shortcuts (shortcut-keys.js) — into the view the call
-// reports to, and binds their clicks to the call. It keeps the names peers go by, and the own
-// one and the chosen video upload budget in localStorage (the name goes only to the peers,
-// never to the server). It sets the room's name and link, and the body's data attributes that
-// end-to-end tests read (see app.js). It reads the DOM only inside createUi, never at import
-// time.
+// device dialog (devices-dialog.js), the security panel (security-panel.js), the status
+// banner (status-banner.js), the notices (notices.js), the name card and the shortcuts
+// (shortcut-keys.js) — into the view the call reports to, and binds their clicks to the call.
+// It keeps the names peers go by, and the own one and the chosen video upload budget in
+// localStorage (the name goes only to the peers, never to the server). It sets the room's
+// name and link, and the body's data attributes that end-to-end tests read (see app.js). It
+// reads the DOM only inside createUi, never at import time.
 'use strict';
 
 import { parseBudget, UPLINK_STORAGE_KEY } from '../ux/bitrate.js';
@@ -19,6 +19,7 @@ import { createControls } from './controls.js';
 import { createDevicesDialog } from './devices-dialog.js';
 import { createNotices } from './notices.js';
 import { bindShortcuts } from './shortcut-keys.js';
+import { createSecurityPanel } from './security-panel.js';
 import { createStatusBanner } from './status-banner.js';
 import { createTiles } from './tiles.js';
 
@@ -60,6 +61,7 @@ export function createUi(doc, options) {
   } catch {
     // Storage refused (privacy settings): the name is asked again next time.
   }
+  const security = createSecurityPanel(page);
 
   page.$('room-name').textContent = options.room;
   doc.title = `${options.room} · Video call`;
@@ -88,6 +90,7 @@ export function createUi(doc, options) {
     },
     peerRemoved(peerId) {
       tiles.peerRemoved(peerId);
+      security.peerRemoved(peerId);
       present.delete(peerId);
       names.delete(peerId);
       notices.peerState(peerId, null);
@@ -112,6 +115,12 @@ export function createUi(doc, options) {
     mutedHint: (shown) => notices.mutedHint(shown),
     peerQuality: (peerId, line) => tiles.quality(peerId, line),
     fileTransfer: (peerId, transfer) => files.update(peerId, labelOf(peerId), transfer),
+    sealing: (state) => security.sealing(state),
+    tampered: () => banner.tampered(),
+    peerSafetyCode(peerId, code) {
+      tiles.peerSafetyCode(peerId, code);
+      security.peerSafetyCode(peerId, code);
+    },
   };
 
   /**

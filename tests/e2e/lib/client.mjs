@@ -61,6 +61,10 @@ export const UI = Object.freeze({
   transfer: (direction) => `#transfers li.transfer[data-direction="${direction}"]`,
   transferSave: '#transfers li.transfer[data-direction="in"] .transfer-save',
   transferCancel: (direction) => `#transfers li.transfer[data-direction="${direction}"] .transfer-cancel`,
+  /** The top bar's sealed badge (data-sealed="true|false"). */
+  sealState: '#seal-state',
+  /** Remote tiles that show a safety code (data-safety-code). */
+  tileWithSafetyCode: '#tiles > figure.tile[data-safety-code]',
 });
 
 /** The self-check page (?mode=check). */
