@@ -27,11 +27,26 @@
 // - Chat: #chat-input, #chat-send (disabled until a data channel is open), #chat-log with one
 //   li.message per message, data-from="self" or the sender's peer id, text in .text.
 //   The chat panel is open by default at 900 px and wider; #chat-toggle opens it otherwise.
+// - Names: #name-card (#name-input, #name-save, #name-skip) asks once when the page opens;
+//   #name-field in the device dialog renames. A tile's name is in figcaption .name (the own
+//   one ends in "(you)"), and under the avatar in .avatar-name while the camera is off.
+// - Every tile has data-speaking="true" while it is the highlighted speaker; a remote tile has
+//   data-quality="good|fair|poor|unknown", a .quality-button (aria-expanded) opening
+//   .quality-details with one dd[data-label] per figure ('Round trip', 'Loss received',
+//   'Loss sent', 'Receiving', 'Sending', 'Route', 'Video'), and .tile-tools with .pin
+//   (aria-pressed), .fullscreen and .pip-button. #muted-hint shows while one talks muted;
+//   #peer-banner names the peers whose connection is being repaired.
+// - Shortcuts: #shortcuts-button or ? opens #shortcuts-dialog.
+// - #uplink-select in the device dialog: the video upload budget (bits per second).
+// - Files: #file-to (a peer id, or '' for everyone), #file-input, #file-note (the size limit),
+//   #transfers li.transfer with data-direction="in|out", data-state (../ux/files.js states),
+//   data-peer, a progress bar, .transfer-cancel and, once a file is in, .transfer-save.
 // - window.webrtcCgi: read-only debugging info, fresh on every read:
 //   { peerId, peers: Map<id, {connectionState, iceConnectionState, signalingState,
 //     channelState, polite}>, transport, streams, polling, sealed, media, stats(id) }.
 //     `polling` is true once the client found the host buffering held responses and switched
-//     to hold=0; `stats(id)` is the connection's getStats() promise.
+//     to hold=0; `stats(id)` is the connection's getStats() promise. Also `name` (the own
+//     one) and `bitratePlans` (Map<id, {maxBitrate, scaleResolutionDownBy}>).
 'use strict';
 
 import { isValidRoom } from './net/protocol.js';
@@ -96,6 +111,7 @@ async function main() {
     mediaDevices: navigator.mediaDevices,
     RTCPeerConnection,
     MediaStream,
+    AudioContext: window.AudioContext,
   });
   ui.bind(call);
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseGrid } from '../../www/view/layout.js';
-import { cleanChatText, encodeChat, encodeState, parsePeerMessage } from '../../www/rtc/chat.js';
+import { cleanChatText, encodeChat, parsePeerMessage } from '../../www/rtc/chat.js';
+import { decodePeerState, encodePeerState } from '../../www/ux/peer-state.js';
 import { classifyMediaError, describeMediaProblem } from '../../www/rtc/media.js';
 import { peerHue, peerLabel } from '../../www/view/names.js';
 
@@ -41,13 +42,14 @@ test('chat: malformed or hostile peer messages are dropped', () => {
   }
 });
 
-test('chat: state notes carry booleans only', () => {
-  assert.deepEqual(parsePeerMessage(encodeState({ mic: false, camera: true, sharing: false })), {
-    kind: 'state', mic: false, camera: true, sharing: false,
+test('chat: state notes carry booleans only, and are not chat', () => {
+  assert.deepEqual(decodePeerState(encodePeerState({ mic: false, camera: true, sharing: false })), {
+    name: '', mic: false, camera: true, sharing: false,
   });
-  assert.deepEqual(parsePeerMessage('{"kind":"state","mic":"yes","camera":1}'), {
-    kind: 'state', mic: false, camera: false, sharing: false,
+  assert.deepEqual(decodePeerState('{"kind":"state","mic":"yes","camera":1}'), {
+    name: '', mic: false, camera: false, sharing: false,
   });
+  assert.equal(parsePeerMessage(encodePeerState({ mic: true, camera: true, sharing: false })), null);
 });
 
 test('peers get stable names and colours', () => {

@@ -1,17 +1,22 @@
 // The call: it puts the parts together and gives the page one object to drive. The mesh
 // (mesh.js) holds a connection per remote peer, local media (local-media.js) the microphone,
-// camera and screen, the data channel (data-channel.js) chat and state notes, and the
-// signaling transport (../net/signaling.js) the link to the executable. It owns only what
-// spans them: the start, hang-up and rejoin sequence, the ICE configuration, and the spare
-// connection made while the join is on its way. It reports through the `view` callbacks and
-// never touches the DOM; browser objects (RTCPeerConnection, MediaStream, mediaDevices) are
-// passed in.
+// camera and screen, the data channel (data-channel.js) chat and state notes, the file channel
+// (file-channel.js) files, the monitor (../ux/monitor.js) who speaks, how each line is and the
+// bitrate caps, and the signaling transport (../net/signaling.js) the link to the executable.
+// It owns only what spans them: the start, hang-up and rejoin sequence, the ICE configuration,
+// the spare connection made while the join is on its way, and the name this side goes by. It
+// reports through the `view` callbacks and never touches the DOM; browser objects
+// (RTCPeerConnection, MediaStream, AudioContext, mediaDevices) are passed in.
 'use strict';
 
 import { createTransport } from '../net/signaling.js';
 import { realTimers } from '../timers.js';
+import { cleanName } from '../ux/display-name.js';
+import { createCallMonitor, LEVEL_INTERVAL_MS } from '../ux/monitor.js';
 import { createChannels } from './data-channel.js';
+import { createFileChannels } from './file-channel.js';
 import { createLocalMedia } from './local-media.js';
+import { followMicrophone } from './mic-level.js';
 import { createMesh } from './mesh.js';
 import { connectionSafetyCode } from './safety-code.js';
 
@@ -51,6 +56,12 @@ function refusal(roomSealed, haveKey) {
  * @property {(peerId: string, flags: import('./local-media.js').MediaFlags) => void} peerMedia
  * @property {(message: {from: string | null, text: string, at: number}) => void} chat
  * @property {(openChannels: number) => void} chatChannels
+ * @property {(peerId: string, name: string) => void} peerName The name a peer goes by ('' for none).
+ * @property {(state: import('../ux/speaker.js').SpeakerState) => void} speakers Who speaks; the own
+ *   tile is ../ux/monitor.js's SELF.
+ * @property {(shown: boolean) => void} mutedHint Whether to say "you are muted" (talking while muted).
+ * @property {(peerId: string, line: import('../ux/quality.js').LineQuality) => void} peerQuality
+ * @property {(peerId: string, transfer: import('../ux/files.js').Transfer) => void} fileTransfer
  * @property {(sealed: 'sealed' | 'unsealed') => void} sealing Whether this session's
  *   signaling is sealed, after each join.
  * @property {(reason: string) => void} tampered A message the host made or changed was dropped.
@@ -66,6 +77,9 @@ function refusal(roomSealed, haveKey) {
  * @property {MediaDevices | undefined} mediaDevices
  * @property {typeof RTCPeerConnection} RTCPeerConnection
  * @property {typeof MediaStream} MediaStream
+ * @property {typeof AudioContext} [AudioContext] For the own microphone's level; without it the
+ *   own tile is never shown speaking.
+ * @property {number} [uplinkBudget] The total video bitrate to send, bits per second.
  * @property {import('../net/seal.js').Crypto | undefined} crypto WebCrypto (absent outside a
  *   secure context: then no safety code is shown).
  * @property {CryptoKey | null} key The sealed room's key from the link, if it has one.
@@ -162,7 +176,9 @@ export function createCall(options) {
       },
     },
   });
-  const channels = createChannels({ view, localFlags: () => media.flags() });
+  let localName = '';
+  const channels = createChannels({ view, localFlags: () => media.flags(), localName: () => localName });
+  const files = createFileChannels({ view });
   const media = createLocalMedia({
     secure: options.secure,
     mediaDevices: options.mediaDevices,
@@ -177,9 +193,33 @@ export function createCall(options) {
     newConnection,
     newStream: () => new options.MediaStream(),
     localTracks: () => ({ audio: media.outgoing('audio'), video: media.outgoing('video'), stream: media.stream }),
-    channels,
+    // The file channel opens and closes with the chat channel.
+    channels: {
+      ...channels,
+      attach(peerId, pc) {
+        files.attach(peerId, pc);
+        return channels.attach(peerId, pc);
+      },
+      detach(peerId) {
+        files.detach(peerId);
+        channels.detach(peerId);
+      },
+    },
     safetyCode: subtle ? (pc) => connectionSafetyCode(pc, subtle, sleep) : undefined,
     negotiation: options.timers ? { timers: options.timers } : {},
+  });
+
+  const browserAudio = { AudioContext: options.AudioContext, MediaStream: options.MediaStream };
+  const microphone = followMicrophone(browserAudio, () => media.outgoing('audio'), LEVEL_INTERVAL_MS);
+  const monitor = createCallMonitor({
+    peers: () => mesh.connections(),
+    localLevel: () => microphone.level(),
+    micOn: () => media.flags().mic,
+    content: () => (media.flags().sharing ? 'screen' : 'camera'),
+    budget: options.uplinkBudget,
+    onSpeakers: (state) => view.speakers(state),
+    onMutedHint: (shown) => view.mutedHint(shown),
+    onQuality: (peerId, line) => view.peerQuality(peerId, line),
   });
 
   return {
@@ -195,6 +235,7 @@ export function createCall(options) {
       const mine = session;
       transport.start();
       spare ??= new PeerConnection(rtcConfiguration);
+      monitor.start();
       await media.adopt(pending, () => mine === session);
     },
 
@@ -209,6 +250,11 @@ export function createCall(options) {
       spare = null;
       transport.leave();
       mesh.leave();
+      monitor.stop();
+      microphone.stop();
+      // Nobody speaks in a call that has ended.
+      view.speakers({ speaking: new Set(), active: null, recent: null });
+      view.mutedHint(false);
       media.stopAll();
       media.report();
       view.selfId(null);
@@ -224,6 +270,30 @@ export function createCall(options) {
      * @returns {boolean} Whether the message went to at least one peer.
      */
     sendChat: (text) => channels.sendChat(text),
+    /**
+     * Sends a file to one peer, or to everyone when `to` is ''.
+     * @param {File} file
+     * @param {string} to
+     * @returns {number} How many peers it is going to.
+     */
+    sendFile: (file, to) => files.send(file, to),
+    /**
+     * Goes by a new name from now on, and tells every peer.
+     * @param {string} name
+     * @returns {string} The name as cleaned.
+     */
+    setName(name) {
+      localName = cleanName(name);
+      channels.announce(media.flags());
+      return localName;
+    },
+    /**
+     * Changes the total video bitrate this side sends (split between the peers).
+     * @param {number} bits
+     */
+    setUplinkBudget: (bits) => monitor.setBudget(bits),
+    /** Lets the own microphone's meter start (browsers hold audio until a gesture). */
+    resumeAudio: () => microphone.resume(),
     toggleMic: () => media.toggle('audio'),
     toggleCamera: () => media.toggle('video'),
     /**
@@ -243,6 +313,6 @@ export function createCall(options) {
     flags: () => media.flags(),
 
     /** Read-only snapshot for debugging and end-to-end tests. */
-    debug: () => debugSnapshot(mesh, transport, media),
+    debug: () => ({ ...debugSnapshot(mesh, transport, media), name: localName, bitratePlans: monitor.plans() }),
   };
 }

@@ -1,6 +1,7 @@
-// What peers say to each other over the data channel: chat lines and small status notes
-// ("my microphone is muted"). It owns the wire format and its validation; everything that
-// comes from a peer passes through parsePeerMessage before the rest of the client sees it.
+// The chat lines peers send each other over the data channel. It owns their wire format and
+// its validation; every chat line from a peer passes through parsePeerMessage before the rest
+// of the client sees it. The state notes on the same channel (name, microphone, camera) are
+// ../ux/peer-state.js's.
 'use strict';
 
 /** Longer chat lines are cut; a data channel message should stay far below 16 KiB. */
@@ -8,8 +9,6 @@ export const CHAT_MAX_LENGTH = 2000;
 
 /**
  * @typedef {{kind: 'chat', text: string}} ChatNote
- * @typedef {{kind: 'state', mic: boolean, camera: boolean, sharing: boolean}} StateNote
- * @typedef {ChatNote | StateNote} PeerNote
  */
 
 /**
@@ -30,22 +29,9 @@ export function encodeChat(text) {
 }
 
 /**
- * @param {{mic: boolean, camera: boolean, sharing: boolean}} state
- * @returns {string}
- */
-export function encodeState(state) {
-  return JSON.stringify({
-    kind: 'state',
-    mic: Boolean(state.mic),
-    camera: Boolean(state.camera),
-    sharing: Boolean(state.sharing),
-  });
-}
-
-/**
- * Reads a data channel message from a peer. Returns null for anything malformed.
+ * Reads a chat line from a peer. Returns null for anything malformed or not a chat line.
  * @param {unknown} raw
- * @returns {PeerNote | null}
+ * @returns {ChatNote | null}
  */
 export function parsePeerMessage(raw) {
   if (typeof raw !== 'string' || raw.length > 4 * CHAT_MAX_LENGTH) return null;
@@ -59,14 +45,6 @@ export function parsePeerMessage(raw) {
   if (value.kind === 'chat' && typeof value.text === 'string') {
     const text = cleanChatText(value.text);
     return text ? { kind: 'chat', text } : null;
-  }
-  if (value.kind === 'state') {
-    return {
-      kind: 'state',
-      mic: value.mic === true,
-      camera: value.camera === true,
-      sharing: value.sharing === true,
-    };
   }
   return null;
 }

@@ -1,10 +1,12 @@
 // The chat data channel, one per remote peer: it is negotiated out of band (both sides create
-// it with the same id, so no extra offer is needed), carries chat lines and the small state
-// notes of chat.js, and reports how many channels are open so the page can enable sending.
+// it with the same id, so no extra offer is needed), carries chat lines (chat.js) and the
+// state notes with the sender's name and media flags (../ux/peer-state.js), and reports how
+// many channels are open so the page can enable sending.
 // It knows nothing of connections beyond the one it is attached to.
 'use strict';
 
-import { cleanChatText, encodeChat, encodeState, parsePeerMessage } from './chat.js';
+import { decodePeerState, encodePeerState } from '../ux/peer-state.js';
+import { cleanChatText, encodeChat, parsePeerMessage } from './chat.js';
 
 /** Both sides create the chat channel with this id. */
 const CHAT_CHANNEL_ID = 0;
@@ -15,7 +17,7 @@ const CHAT_CHANNEL_ID = 0;
  *   channel on a new connection to `peerId` (replacing an earlier one's).
  * @property {(peerId: string) => void} detach Closes the channel of a connection being dropped.
  * @property {(flags: import('./local-media.js').MediaFlags) => void} announce Tells every open
- *   channel's peer the local media state.
+ *   channel's peer the local media state and name.
  * @property {(text: string) => boolean} sendChat Sends a chat line; whether any peer got it.
  * @property {(peerId: string) => RTCDataChannelState | null} state
  */
@@ -25,6 +27,7 @@ const CHAT_CHANNEL_ID = 0;
  * @param {import('./call.js').CallView} options.view
  * @param {() => import('./local-media.js').MediaFlags} options.localFlags What a channel that
  *   opens tells its peer first.
+ * @param {() => string} [options.localName] The name this side goes by ('' for none).
  * @returns {Channels}
  */
 export function createChannels(options) {
@@ -58,16 +61,20 @@ export function createChannels(options) {
       const channel = pc.createDataChannel('chat', { negotiated: true, id: CHAT_CHANNEL_ID });
       channels.set(peerId, channel);
       channel.addEventListener('open', () => {
-        channel.send(encodeState(options.localFlags()));
+        channel.send(encodePeerState({ ...options.localFlags(), name: options.localName?.() ?? '' }));
         reportOpen();
       });
       channel.addEventListener('close', reportOpen);
       channel.addEventListener('message', (event) => {
         if (channels.get(peerId) !== channel) return;
+        const state = decodePeerState(event.data);
+        if (state) {
+          view.peerMedia(peerId, { mic: state.mic, camera: state.camera, sharing: state.sharing });
+          view.peerName(peerId, state.name);
+          return;
+        }
         const note = parsePeerMessage(event.data);
-        if (!note) return;
-        if (note.kind === 'chat') view.chat({ from: peerId, text: note.text, at: Date.now() });
-        else view.peerMedia(peerId, { mic: note.mic, camera: note.camera, sharing: note.sharing });
+        if (note?.kind === 'chat') view.chat({ from: peerId, text: note.text, at: Date.now() });
       });
       return channel;
     },
@@ -79,7 +86,7 @@ export function createChannels(options) {
       reportOpen();
     },
     announce(flags) {
-      broadcast(encodeState(flags));
+      broadcast(encodePeerState({ ...flags, name: options.localName?.() ?? '' }));
     },
     sendChat(text) {
       const clean = cleanChatText(text);

@@ -281,6 +281,12 @@ export function createMesh(options) {
     selfId: () => selfId,
 
     /**
+     * Every connection with its video sender, for the stats and bitrate caps of ../ux/monitor.js.
+     * @returns {import('../ux/monitor.js').MonitoredPeer[]}
+     */
+    connections: () => [...peers.values()].map((peer) => ({ id: peer.id, pc: peer.pc, videoSender: peer.senders.video })),
+
+    /**
      * The statistics of the connection to `id` (for debugging and end-to-end tests).
      * @param {string} id
      */

@@ -13,8 +13,9 @@ function timeOf(at) {
 /**
  * @param {import('./tiles.js').Page} page
  * @param {() => void} relayout Called after the panel opens or closes (the stage resizes).
+ * @param {(peerId: string) => string} [labelOf] The name a peer goes by.
  */
-export function createChatPanel(page, relayout) {
+export function createChatPanel(page, relayout, labelOf = peerLabel) {
   const { doc, win, $ } = page;
   const body = doc.body;
   const chatPanel = $('chat');
@@ -60,7 +61,7 @@ export function createChatPanel(page, relayout) {
       meta.className = 'meta';
       const who = doc.createElement('span');
       who.className = 'who';
-      who.textContent = message.from ? peerLabel(message.from) : 'You';
+      who.textContent = message.from ? labelOf(message.from) : 'You';
       if (message.from) who.style.setProperty('--hue', String(peerHue(message.from)));
       const when = doc.createElement('time');
       when.dateTime = new Date(message.at).toISOString();

@@ -64,11 +64,13 @@ export function createControls(page, roomLink) {
   return {
     /** @param {import('../rtc/local-media.js').MediaFlags & {hasAudio: boolean}} flags */
     localMedia(flags) {
-      const micLabel = flags.hasAudio ? (flags.mic ? 'Mute microphone' : 'Unmute microphone') : 'Turn microphone on';
+      const micLabel = flags.hasAudio ? (flags.mic ? 'Mute microphone' : 'Unmute microphone') : 'Unmute: turn the microphone on';
       const mic = setButton('mic', !flags.mic, micLabel, flags.mic ? 'Mute' : 'Unmute');
       mic.dataset.available = String(flags.hasAudio);
-      setButton('camera', !flags.camera, flags.camera ? 'Turn camera off' : 'Turn camera on', flags.camera ? 'Stop video' : 'Start video');
-      setButton('share', flags.sharing, flags.sharing ? 'Stop sharing screen' : 'Share screen', flags.sharing ? 'Stop share' : 'Share');
+      // Each accessible name starts with the visible words, so that speech control ("click
+      // Stop video") finds the button by what it shows.
+      setButton('camera', !flags.camera, flags.camera ? 'Stop video: turn the camera off' : 'Start video: turn the camera on', flags.camera ? 'Stop video' : 'Start video');
+      setButton('share', flags.sharing, flags.sharing ? 'Stop sharing the screen' : 'Share screen', flags.sharing ? 'Stop sharing' : 'Share');
     },
     /**
      * @param {ControlledCall} call

@@ -1,10 +1,15 @@
 // The stage: one video tile per participant (the own one first made, remote ones inserted
 // before it), the waiting and "you left" panels, and the grid geometry that sizes them from
-// the stage's measured size (layout.js). It writes peer-provided text only with textContent.
+// the stage's measured size (layout.js), with one pinned tile large above the others. Each
+// tile shows its participant's name, whether they speak, and (tile-extras.js) tools and line
+// quality. It writes peer-provided text only with textContent.
 'use strict';
 
+import { displayName, initialsOf } from '../ux/display-name.js';
+import { SELF } from '../ux/monitor.js';
 import { chooseGrid } from './layout.js';
 import { peerHue, peerInitials, peerLabel } from './names.js';
+import { decorateTile } from './tile-extras.js';
 
 /** Human words for RTCPeerConnection states, shown under each remote tile. */
 const STATE_WORDS = /** @type {Record<string, string>} */ ({
@@ -131,9 +136,25 @@ export function createTiles(page) {
   const enableSound = $('enable-sound');
   /** @type {Map<string, HTMLElement>} */
   const remoteTiles = new Map();
+  /** @type {Map<string, ReturnType<typeof decorateTile>>} */
+  const extras = new Map();
   const selfTile = makeTile(doc, null);
   tiles.prepend(selfTile);
+  extras.set(SELF, decorateTile(doc, selfTile, { remote: false, onPin: () => pin(SELF) }));
+  extras.get(SELF)?.setLabel('You');
   let callState = 'joining';
+  /** The pinned tile's key (a peer id, or SELF), or null. */
+  let pinned = /** @type {string | null} */ (null);
+
+  /** @param {string} key */
+  function pin(key) {
+    pinned = pinned === key ? null : key;
+    for (const [other, extra] of extras) extra.setPinned(other === pinned);
+    layout();
+  }
+
+  /** @param {string} key */
+  const tileOf = (key) => (key === SELF ? selfTile : remoteTiles.get(key));
 
   // The stage's size as the ResizeObserver last reported it. Asking the DOM instead
   // (getBoundingClientRect) would make the browser lay the page out again on the spot, at
@@ -149,21 +170,42 @@ export function createTiles(page) {
     waiting.hidden = !(inCall && remoteCount === 0 && callState !== 'joining' && callState !== 'error');
     ended.hidden = callState !== 'left';
     selfTile.hidden = callState === 'left';
+    const spotlight = pinned !== null && tileOf(pinned) !== undefined && !tileOf(pinned)?.hidden;
     // With one other person the self view shrinks into a corner, as in a phone call.
-    const pip = remoteCount === 1 && inCall;
+    const pip = remoteCount === 1 && inCall && !spotlight;
     selfTile.classList.toggle('pip', pip);
+    tiles.dataset.spotlight = String(spotlight);
     // The waiting card takes a grid cell of its own, so it sits beside the self view.
     const items = remoteCount + (pip || selfTile.hidden ? 0 : 1) + (waiting.hidden ? 0 : 1);
     const rect = { width: stageWidth, height: stageHeight };
     const gap = rect.width < 500 ? 6 : 10;
+    if (spotlight) {
+      // The pinned tile takes the stage above a strip of the others.
+      const others = items - 1;
+      const strip = others > 0 ? Math.max(64, Math.round(rect.height * 0.22)) : 0;
+      const big = chooseGrid(1, rect.width, rect.height - strip - (others > 0 ? gap : 0), { gap, minAspect: 9 / 16 });
+      const small = chooseGrid(Math.max(1, others), rect.width, strip, { gap, minAspect: 4 / 3 });
+      tiles.style.setProperty('--spot-width', `${Math.floor(big.tileWidth)}px`);
+      tiles.style.setProperty('--spot-height', `${Math.floor(big.tileHeight)}px`);
+      setGrid(small, gap, Math.max(Math.floor(big.tileWidth), small.columns * Math.floor(small.tileWidth) + (small.columns - 1) * gap));
+      return;
+    }
     // A lone tile may take the stage's own shape (a phone held upright); several tiles on a
     // wide stage stay landscape, so that a face is not cropped into a narrow strip.
     const minAspect = items <= 1 ? 9 / 16 : rect.width > rect.height ? 4 / 3 : 3 / 4;
     const grid = chooseGrid(Math.max(1, items), rect.width, rect.height, { gap, minAspect });
+    setGrid(grid, gap, grid.columns * Math.floor(grid.tileWidth) + (grid.columns - 1) * gap);
+  }
+
+  /**
+   * @param {{columns: number, tileWidth: number, tileHeight: number}} grid
+   * @param {number} gap
+   * @param {number} gridWidth
+   */
+  function setGrid(grid, gap, gridWidth) {
     tiles.style.setProperty('--columns', String(grid.columns));
     tiles.style.setProperty('--tile-width', `${Math.floor(grid.tileWidth)}px`);
     tiles.style.setProperty('--tile-height', `${Math.floor(grid.tileHeight)}px`);
-    const gridWidth = grid.columns * Math.floor(grid.tileWidth) + (grid.columns - 1) * gap;
     tiles.style.setProperty('--grid-width', `${gridWidth}px`);
     tiles.style.setProperty('--gap', `${gap}px`);
   }
@@ -206,6 +248,9 @@ export function createTiles(page) {
       if (remoteTiles.has(peerId)) return;
       const tile = makeTile(doc, peerId);
       remoteTiles.set(peerId, tile);
+      const extra = decorateTile(doc, tile, { remote: true, onPin: () => pin(peerId) });
+      extra.setLabel(peerLabel(peerId));
+      extras.set(peerId, extra);
       tiles.insertBefore(tile, selfTile);
       layout();
     },
@@ -214,6 +259,9 @@ export function createTiles(page) {
       const tile = remoteTiles.get(peerId);
       if (!tile) return;
       remoteTiles.delete(peerId);
+      extras.get(peerId)?.remove();
+      extras.delete(peerId);
+      if (pinned === peerId) pinned = null;
       videoOf(tile).srcObject = null;
       tile.remove();
       layout();
@@ -261,6 +309,34 @@ export function createTiles(page) {
       tile.dataset.camera = flags.camera || flags.sharing ? 'on' : 'off';
       tile.dataset.mic = flags.mic ? 'on' : 'off';
       tile.dataset.sharing = String(flags.sharing);
+    },
+    /**
+     * Shows the name a participant goes by ('' for none: the neutral label stays).
+     * @param {string} key A peer id, or SELF.
+     * @param {string} name
+     */
+    name(key, name) {
+      const tile = tileOf(key);
+      if (!tile) return;
+      const label = key === SELF ? (name ? `${name} (you)` : 'You') : displayName(name, key);
+      /** @type {HTMLElement} */ (tile.querySelector('.name')).textContent = label;
+      const initials = name ? initialsOf(name) : key === SELF ? 'You' : peerInitials(key);
+      /** @type {HTMLElement} */ (tile.querySelector('.avatar span')).textContent = initials;
+      extras.get(key)?.setLabel(label);
+    },
+    /** @param {import('../ux/speaker.js').SpeakerState} state */
+    speakers(state) {
+      for (const key of extras.keys()) {
+        const tile = tileOf(key);
+        if (tile) tile.dataset.speaking = String(state.active === key);
+      }
+    },
+    /**
+     * @param {string} peerId
+     * @param {import('../ux/quality.js').LineQuality} line
+     */
+    quality(peerId, line) {
+      extras.get(peerId)?.quality(line);
     },
   };
 }

@@ -1,14 +1,24 @@
 // The page: it puts the view parts together — the tiles (tiles.js), the controls
-// (controls.js), the chat panel (chat-panel.js), the device dialog (devices-dialog.js), the
-// security panel (security-panel.js) and the status banner (status-banner.js) — into the view the call reports to, and binds their
-// clicks to the call. It sets the room's name and link, and the body's data attributes that
-// end-to-end tests read (see app.js). It reads the DOM only inside createUi, never at import
-// time.
+// (controls.js), the chat panel (chat-panel.js) with its file part (file-panel.js), the
+// device dialog (devices-dialog.js), the security panel (security-panel.js), the status
+// banner (status-banner.js), the notices (notices.js), the name card and the shortcuts
+// (shortcut-keys.js) — into the view the call reports to, and binds their clicks to the call.
+// It keeps the names peers go by, and the own one and the chosen video upload budget in
+// localStorage (the name goes only to the peers, never to the server). It sets the room's
+// name and link, and the body's data attributes that end-to-end tests read (see app.js). It
+// reads the DOM only inside createUi, never at import time.
 'use strict';
 
+import { parseBudget, UPLINK_STORAGE_KEY } from '../ux/bitrate.js';
+import { displayName, loadName, saveName } from '../ux/display-name.js';
+import { createFilePanel } from './file-panel.js';
+import { SELF } from '../ux/monitor.js';
+import { createNameCard } from './name-card.js';
 import { createChatPanel } from './chat-panel.js';
 import { createControls } from './controls.js';
 import { createDevicesDialog } from './devices-dialog.js';
+import { createNotices } from './notices.js';
+import { bindShortcuts } from './shortcut-keys.js';
 import { createSecurityPanel } from './security-panel.js';
 import { createStatusBanner } from './status-banner.js';
 import { createTiles } from './tiles.js';
@@ -27,11 +37,30 @@ export function createUi(doc, options) {
   /** @type {import('./tiles.js').Page} */
   const page = { doc, win, $: (id) => /** @type {HTMLElement} */ (doc.getElementById(id)) };
 
+  /** The names peers go by, as they told them ('' or missing: the neutral label). */
+  const names = /** @type {Map<string, string>} */ (new Map());
+  /** @param {string} peerId */
+  const labelOf = (peerId) => displayName(names.get(peerId) ?? '', peerId);
   const tiles = createTiles(page);
   const banner = createStatusBanner(page);
-  const chat = createChatPanel(page, tiles.layout);
+  const chat = createChatPanel(page, tiles.layout, labelOf);
   const controls = createControls(page, options.roomLink);
   const devices = createDevicesDialog(page);
+  const notices = createNotices(page, labelOf);
+  /** @type {Call | null} */
+  let boundCall = null;
+  const files = createFilePanel(doc, { onSend: (file, to) => boundCall?.sendFile(file, to) });
+  page.$('chat').insertBefore(files.root, page.$('chat-form'));
+  /** @type {Set<string>} */
+  const present = new Set();
+  const refreshPeers = () => files.setPeers([...present].map((id) => ({ id, label: labelOf(id) })));
+  /** @type {Storage | null} */
+  let storage = null;
+  try {
+    storage = win.localStorage;
+  } catch {
+    // Storage refused (privacy settings): the name is asked again next time.
+  }
   const security = createSecurityPanel(page);
 
   page.$('room-name').textContent = options.room;
@@ -54,16 +83,38 @@ export function createUi(doc, options) {
       banner.callState(state, detail);
       tiles.callState(state);
     },
-    peerAdded: (peerId) => tiles.peerAdded(peerId),
+    peerAdded(peerId) {
+      tiles.peerAdded(peerId);
+      present.add(peerId);
+      refreshPeers();
+    },
     peerRemoved(peerId) {
       tiles.peerRemoved(peerId);
       security.peerRemoved(peerId);
+      present.delete(peerId);
+      names.delete(peerId);
+      notices.peerState(peerId, null);
+      refreshPeers();
     },
-    peerConnectionState: (peerId, state) => tiles.peerConnectionState(peerId, state),
+    peerConnectionState(peerId, state) {
+      tiles.peerConnectionState(peerId, state);
+      notices.peerState(peerId, state);
+    },
     peerStream: (peerId, stream) => tiles.peerStream(peerId, stream),
     peerMedia: (peerId, flags) => tiles.peerMedia(peerId, flags),
     chat: (message) => chat.add(message),
     chatChannels: (open) => chat.channels(open),
+    peerName(peerId, name) {
+      if ((names.get(peerId) ?? '') === name) return;
+      names.set(peerId, name);
+      tiles.name(peerId, name);
+      notices.renamed();
+      refreshPeers();
+    },
+    speakers: (state) => tiles.speakers(state),
+    mutedHint: (shown) => notices.mutedHint(shown),
+    peerQuality: (peerId, line) => tiles.quality(peerId, line),
+    fileTransfer: (peerId, transfer) => files.update(peerId, labelOf(peerId), transfer),
     sealing: (state) => security.sealing(state),
     tampered: () => banner.tampered(),
     peerSafetyCode(peerId, code) {
@@ -72,12 +123,75 @@ export function createUi(doc, options) {
     },
   };
 
+  /**
+   * Asks for the name once (prefilled from the last visit) and lets the device dialog change
+   * it during the call.
+   * @param {Call} call
+   */
+  function bindName(call) {
+    const field = /** @type {HTMLInputElement} */ (page.$('name-field'));
+    /** @param {string} raw */
+    const rename = (raw) => {
+      const clean = call.setName(raw);
+      saveName(storage, clean);
+      tiles.name(SELF, clean);
+      field.value = clean;
+      card.hide();
+    };
+    const initial = loadName(storage);
+    const card = createNameCard(doc, { initial, onName: rename });
+    page.$('stage').append(card.root);
+    field.value = initial;
+    tiles.name(SELF, call.setName(initial));
+    field.addEventListener('change', () => rename(field.value));
+  }
+
+  /**
+   * The video upload budget: chosen in the device dialog, remembered in localStorage.
+   * @param {Call} call
+   */
+  function bindUplink(call) {
+    const select = /** @type {HTMLSelectElement} */ (page.$('uplink-select'));
+    /** @param {string | null} raw */
+    const apply = (raw) => {
+      const bits = parseBudget(raw);
+      select.value = String(bits);
+      call.setUplinkBudget(bits);
+      return bits;
+    };
+    let remembered = null;
+    try {
+      remembered = storage?.getItem(UPLINK_STORAGE_KEY) ?? null;
+    } catch {
+      // As for the name: storage refused, the default holds.
+    }
+    apply(remembered);
+    select.addEventListener('change', () => {
+      const bits = apply(select.value);
+      try {
+        storage?.setItem(UPLINK_STORAGE_KEY, String(bits));
+      } catch {
+        // Not remembered; it still holds for this call.
+      }
+    });
+  }
+
   /** @param {Call} call */
   function bind(call) {
-    controls.bind(call, () => chat.clear());
+    controls.bind(call, () => {
+      chat.clear();
+      files.clear();
+    });
     banner.bind(call);
     chat.bind(call);
     devices.bind(call);
+    notices.bind(call);
+    boundCall = call;
+    bindName(call);
+    bindUplink(call);
+    bindShortcuts(page, call);
+    // Browsers hold audio analysis until the person interacts with the page.
+    for (const type of ['pointerdown', 'keydown']) doc.addEventListener(type, () => call.resumeAudio(), { capture: true });
     view.callState('joining');
   }
 
