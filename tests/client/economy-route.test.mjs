@@ -40,26 +40,23 @@ function pair() {
   const a = end('a');
   const b = end('b');
   const other = (side) => (side === a ? b : a);
+  /**
+   * @param {string} readyState
+   * @param {boolean} up
+   */
+  function setLink(readyState, up) {
+    for (const side of [a, b]) side.channel.readyState = readyState;
+    link.up = up;
+    for (const side of [a, b]) side.route.linkChanged();
+  }
   return {
     timers,
     a,
     b,
     /** Opens both channels and marks the connection up. */
-    connect() {
-      a.channel.readyState = 'open';
-      b.channel.readyState = 'open';
-      link.up = true;
-      a.route.linkChanged();
-      b.route.linkChanged();
-    },
+    connect: () => setLink('open', true),
     /** The channel closes (its connection went away); what was sent on it is lost. */
-    closeChannel() {
-      a.channel.readyState = 'closed';
-      b.channel.readyState = 'closed';
-      link.up = false;
-      a.route.linkChanged();
-      b.route.linkChanged();
-    },
+    closeChannel: () => setLink('closed', false),
     /** Delivers what `side` sent over the channel (dropping what `lose` picks). */
     channelToOther(side, lose = () => false) {
       const texts = side.channel.sent.splice(0);
