@@ -24,6 +24,7 @@ import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readField } from '../../www/mesh/poll.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -163,11 +164,8 @@ function eventSourceClass(tally, open) {
               if (data !== null) this.dispatch(event || 'message', { data: data.join('\n'), lastEventId: this.lastEventId });
               data = null;
               event = '';
-            } else if (!line.startsWith(':')) {
-              const colon = line.indexOf(':');
-              const field = colon === -1 ? line : line.slice(0, colon);
-              let value = colon === -1 ? '' : line.slice(colon + 1);
-              if (value.startsWith(' ')) value = value.slice(1);
+            } else {
+              const { field, value } = readField(line) ?? { field: '', value: '' };
               if (field === 'data') (data ??= []).push(value);
               else if (field === 'event') event = value;
               else if (field === 'id') this.lastEventId = value;

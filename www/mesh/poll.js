@@ -12,6 +12,20 @@ import { realTimers } from '../batcher.js';
  */
 
 /**
+ * Reads one non-empty line of an event stream as its field and value. Returns null for a
+ * comment line.
+ * @param {string} line
+ * @returns {{field: string, value: string} | null}
+ */
+export function readField(line) {
+  if (line.startsWith(':')) return null;
+  const colon = line.indexOf(':');
+  const field = colon === -1 ? line : line.slice(0, colon);
+  const value = colon === -1 ? '' : line.slice(colon + 1);
+  return { field, value: value.startsWith(' ') ? value.slice(1) : value };
+}
+
+/**
  * Parses a complete event-stream body (the WHATWG "event stream interpretation"): comments
  * are skipped, `data:` lines are joined with newlines, and an event cut off before its blank
  * line is dropped.
@@ -35,11 +49,9 @@ export function parseEventStream(text) {
       event = '';
       continue;
     }
-    if (line.startsWith(':')) continue;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
+    const parsed = readField(line);
+    if (!parsed) continue;
+    const { field, value } = parsed;
     if (field === 'data') (data ??= []).push(value);
     else if (field === 'event') event = value;
     else if (field === 'id' && !value.includes('\0')) lastId = value;
