@@ -4,8 +4,8 @@
 // answer are applied, and its data channel carries messages between the two simulated ends in
 // this process. Everything that goes to the host is the client's own HTTP.
 //
-//   node scripts/bench.d/economy.mjs [--quick] [--only held,limiter] [--binary PATH]
-//        [--out FILE] [--limit N]
+//   node scripts/bench.d/economy.mjs [--quick] [--only held,limiter,newcomer] [--binary PATH]
+//        [--out FILE] [--limit N] [--chromium PATH]
 //
 // held:    for rooms of 2, 3 and 6 participants, the CGI processes of the executable once the
 //          call is settled, sampled every 50 ms for 10 s (the host's own count: /proc), and
@@ -15,6 +15,10 @@
 //          another; counted are the participants connected to everyone in their room, then,
 //          in each room, one participant leaves and a newcomer takes its place (admitted, and
 //          its time to connect to everyone), and the 508 answers anyone saw.
+// newcomer: real Chromium (playwright-core from tests/e2e): three people settle in a call, then
+//          a fourth opens the room; timed from its navigation start to its tiles of all three
+//          showing "connected" (the client's DOM contract), against a two-person call set up
+//          the same way (the second person's navigation start to connected), several runs.
 //
 // Sets up its own Apache instances under build/bench-economy-* (scripts/lib/apache.sh, on free
 // ports), ends them when done. Prints one JSON object (also written to --out). Figures, never
@@ -29,7 +33,10 @@ import { readField } from '../../www/mesh/poll.js';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 function parseArgs(argv) {
-  const args = { quick: false, only: ['held', 'limiter'], binary: path.join(REPO, 'target/dist/webrtc.cgi'), out: null, limit: 20 };
+  const args = {
+    quick: false, only: ['held', 'limiter', 'newcomer'], binary: path.join(REPO, 'target/dist/webrtc.cgi'), out: null, limit: 20,
+    chromium: process.env.CHROMIUM || '/usr/bin/chromium',
+  };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--quick') args.quick = true;
@@ -37,6 +44,7 @@ function parseArgs(argv) {
     else if (arg === '--binary') args.binary = path.resolve(String(argv[++i]));
     else if (arg === '--out') args.out = path.resolve(String(argv[++i]));
     else if (arg === '--limit') args.limit = Number(argv[++i]);
+    else if (arg === '--chromium') args.chromium = String(argv[++i]);
     else throw new Error(`unknown argument ${arg}`);
   }
   return args;
@@ -498,6 +506,85 @@ async function measureLimiter(createCall, instance, tally, quick, limit) {
   return result;
 }
 
+// --- A newcomer in real Chromium ----------------------------------------------------------------
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--headless', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+  '--allow-loopback-in-peer-connection', '--disable-gpu', '--disable-quic', '--no-first-run',
+  // Several pages side by side: none may be throttled as a background page.
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+];
+
+/** Runs in each page before the client: notes when `window.__want` remote tiles are connected. */
+function watchConnectedTiles() {
+  window.__connectedAt = null;
+  const check = () => {
+    const connected = document.querySelectorAll('#tiles figure.tile[data-peer][data-state="connected"]').length;
+    if (window.__connectedAt === null && window.__want && connected >= window.__want) {
+      window.__connectedAt = performance.timeOrigin + performance.now();
+    }
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+}
+
+/**
+ * Opens `settled` people in a room, waits until they are connected (and, with the economy,
+ * quiet), then opens one more and times it. Returns ms from its navigation start, or null.
+ */
+async function timeNewcomer(browser, url, settled) {
+  const room = `nc${settled}x${Math.random().toString(36).slice(2, 10)}`;
+  const contexts = [];
+  const open = async (want) => {
+    const context = await browser.newContext({ viewport: { width: 640, height: 480 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.addInitScript(watchConnectedTiles);
+    await page.addInitScript((n) => { window.__want = n; }, want);
+    await page.goto(`${url}?room=${room}`, { timeout: 20000 });
+    return page;
+  };
+  try {
+    const pages = [];
+    for (let i = 0; i < settled; i += 1) pages.push(await open(settled - 1));
+    for (const page of pages) {
+      await page.waitForFunction(() => window.__want === 0 || window.__connectedAt !== null, null, { timeout: 30000, polling: 50 });
+    }
+    // Settled: whatever the client does once everyone is connected has had time to happen.
+    await sleep(5000);
+    const newcomer = await open(settled);
+    await newcomer.waitForFunction(() => window.__connectedAt !== null, null, { timeout: 30000, polling: 20 });
+    return await newcomer.evaluate(() => window.__connectedAt - performance.timeOrigin);
+  } catch (error) {
+    log(`newcomer run failed: ${String(error.message).split('\n')[0]}`);
+    return null;
+  } finally {
+    await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
+  }
+}
+
+async function measureNewcomer(instance, chromiumPath, quick) {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(path.join(REPO, 'tests/e2e/package.json'));
+  const { chromium } = require('playwright-core');
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+  const runs = quick ? 3 : 7;
+  const result = {};
+  try {
+    // One warm-up, not counted: Chromium's first pages pay for start-up and compilation.
+    await timeNewcomer(browser, instance.url, 1);
+    for (const settled of [1, 3]) {
+      const times = [];
+      for (let i = 0; i < runs; i += 1) times.push(await timeNewcomer(browser, instance.url, settled));
+      const ok = times.filter((t) => t !== null);
+      result[settled === 1 ? 'twoPersonHandshake' : 'intoSettledThreePersonCall'] = { ...summary(ok), attempted: runs };
+      log(`newcomer into a call of ${settled}: median ${summary(ok).median?.toFixed(0)} ms over ${ok.length}/${runs} runs`);
+    }
+  } finally {
+    await browser.close();
+  }
+  return result;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const tally = createTally();
@@ -530,6 +617,11 @@ async function main() {
       const instance = await startInstance('qos', args.binary, { limit: args.limit, retryAfter: 2 });
       started.push(instance);
       result.limiter = await measureLimiter(createCall, instance, tally, args.quick, args.limit);
+    }
+    if (args.only.includes('newcomer')) {
+      const instance = await startInstance('browser', args.binary);
+      started.push(instance);
+      result.newcomer = await measureNewcomer(instance, args.chromium, args.quick);
     }
   } finally {
     await sleep(500);
