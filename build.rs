@@ -6,7 +6,10 @@
 //! each in a scope of its own: the page then needs one script request instead of one per
 //! module (each request is a CGI process). The imported modules are not embedded on their
 //! own. Only the forms the client uses are accepted (`import { a, b } from './x.js';` on one
-//! line, `export` before a function, class or const); anything else stops the build.
+//! line, where the path is relative and may go down into a folder (`./net/x.js`) or up out of
+//! one (`../x.js`) but never out of `www/`; `export` before a function, class or const);
+//! anything else stops the build. A module's exports live in a variable named after its file
+//! (`module_call` for `rtc/call.js`), so two bundled modules may not share a file name.
 
 use std::env;
 use std::fmt::Write as _;
@@ -44,9 +47,11 @@ struct Bundle {
     done: Vec<String>,
 }
 
-/// The name of the variable holding a module's exports in the bundle.
+/// The name of the variable holding a module's exports in the bundle. `name` is the module's
+/// path inside `www/`; only its file name counts (see the module doc).
 fn module_variable(name: &str) -> String {
-    let stem = name.strip_suffix(".js").unwrap_or(name);
+    let file = name.rsplit_once('/').map_or(name, |(_, file)| file);
+    let stem = file.strip_suffix(".js").unwrap_or(file);
     let safe: String = stem
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -54,11 +59,59 @@ fn module_variable(name: &str) -> String {
     format!("module_{safe}")
 }
 
+/// Resolves the path of an import written in module `from` (a path inside `www/`) to a path
+/// inside `www/`. Accepts `./` and `../` paths of plain names ending in `.js`; refuses bare
+/// names, absolute paths, URLs and anything that would leave `www/`.
+fn resolve_import(from: &str, spec: &str, place: &str) -> String {
+    assert!(
+        spec.starts_with("./") || spec.starts_with("../"),
+        "{place}: import a relative path (`./x.js`, `./folder/x.js`, `../x.js`), not `{spec}`"
+    );
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    let segments: Vec<&str> = spec.split('/').collect();
+    let last = segments.len() - 1;
+    for (index, segment) in segments.into_iter().enumerate() {
+        match segment {
+            "." if index == 0 => {}
+            ".." => {
+                assert!(parts.pop().is_some(), "{place}: `{spec}` leaves www/");
+            }
+            _ => {
+                let stem = if index == last {
+                    segment
+                        .strip_suffix(".js")
+                        .unwrap_or_else(|| panic!("{place}: `{spec}` does not name a .js file"))
+                } else {
+                    segment
+                };
+                assert!(
+                    !stem.is_empty()
+                        && stem
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b)),
+                    "{place}: `{spec}` has a path segment that is not a plain name"
+                );
+                parts.push(segment);
+            }
+        }
+    }
+    parts.join("/")
+}
+
 /// Adds `name` to the bundle after the modules it imports. `path` lists the modules being
 /// added, to refuse an import cycle.
 fn add_module(www: &Path, name: &str, bundle: &mut Bundle, path: &mut Vec<String>) {
     if bundle.done.iter().any(|done| done == name) {
         return;
+    }
+    let variable = module_variable(name);
+    if let Some(other) = bundle
+        .done
+        .iter()
+        .find(|done| module_variable(done) == variable)
+    {
+        panic!("www/{name} and www/{other} need distinct file names in the bundle");
     }
     assert!(
         !path.iter().any(|open| open == name),
@@ -74,9 +127,9 @@ fn add_module(www: &Path, name: &str, bundle: &mut Bundle, path: &mut Vec<String
     for (number, line) in source.lines().enumerate() {
         let place = format!("www/{name}:{}", number + 1);
         if let Some(rest) = line.strip_prefix("import ") {
-            let (names, from) = rest
+            let (names, spec) = rest
                 .strip_suffix("';")
-                .and_then(|rest| rest.split_once(" from './"))
+                .and_then(|rest| rest.split_once(" from '"))
                 .filter(|(names, _)| names.starts_with('{') && names.ends_with('}'))
                 .unwrap_or_else(|| {
                     panic!("{place}: write imports as `import {{ a, b }} from './x.js';`")
@@ -85,8 +138,9 @@ fn add_module(www: &Path, name: &str, bundle: &mut Bundle, path: &mut Vec<String
                 !names.contains(" as "),
                 "{place}: renaming imports is not supported"
             );
-            add_module(www, from, bundle, path);
-            writeln!(body, "const {names} = {};", module_variable(from)).expect("string");
+            let imported = resolve_import(name, spec, &place);
+            add_module(www, &imported, bundle, path);
+            writeln!(body, "const {names} = {};", module_variable(&imported)).expect("string");
         } else if let Some(rest) = line.strip_prefix("export ") {
             let declared = ["async function ", "function ", "class ", "const "]
                 .iter()
@@ -117,7 +171,7 @@ fn add_module(www: &Path, name: &str, bundle: &mut Bundle, path: &mut Vec<String
         writeln!(
             bundle.code,
             "// www/{name}\nconst {} = (() => {{\n{body}return {{ {} }};\n}})();\n",
-            module_variable(name),
+            variable,
             exports.join(", ")
         )
         .expect("string");

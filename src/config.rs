@@ -21,9 +21,6 @@ pub const DEFAULT_DATA_DIR_NAME: &str = "webrtc-data";
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
-    /// Whether `data_dir` is the default one beside the executable (and so likely inside a
-    /// web-served folder).
-    pub data_dir_is_default: bool,
     pub hold_seconds: u32,
     pub retry_ms: u32,
     pub peer_timeout_seconds: u32,
@@ -183,19 +180,18 @@ impl Settings {
             )));
         }
 
-        let (data_dir, data_dir_is_default) = match file.data_dir {
+        let data_dir = match file.data_dir {
             Some(dir) if dir.is_empty() => {
                 return Err(Error::Settings(format!(
                     "{SETTINGS_FILE_NAME}: data_dir is empty"
                 )))
             }
-            Some(dir) => (base.join(dir), false),
-            None => (base.join(DEFAULT_DATA_DIR_NAME), true),
+            Some(dir) => base.join(dir),
+            None => base.join(DEFAULT_DATA_DIR_NAME),
         };
 
         Ok(Settings {
             data_dir,
-            data_dir_is_default,
             hold_seconds,
             retry_ms,
             peer_timeout_seconds,
@@ -329,7 +325,6 @@ mod tests {
     fn defaults_fill_an_empty_file() {
         let settings = parse("{}").unwrap();
         assert_eq!(settings.data_dir, Path::new("/srv/cgi-bin/webrtc-data"));
-        assert!(settings.data_dir_is_default);
         assert_eq!(settings.hold_seconds, 20);
         assert_eq!(settings.max_peers, 6);
         assert_eq!(settings.max_body_bytes, 65536);
@@ -343,7 +338,6 @@ mod tests {
     fn relative_data_dir_is_beside_the_settings() {
         let settings = parse(r#"{"data_dir": "../private/chat"}"#).unwrap();
         assert_eq!(settings.data_dir, Path::new("/srv/cgi-bin/../private/chat"));
-        assert!(!settings.data_dir_is_default);
     }
 
     #[test]

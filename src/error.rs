@@ -77,6 +77,14 @@ impl Error {
         }
     }
 
+    /// Server-side faults go to stderr, which the web server keeps as its error log; client
+    /// mistakes are the client's to read and are not logged.
+    pub fn log_if_server_fault(&self) {
+        if self.status() >= 500 {
+            eprintln!("webrtc.cgi: {} {}", self.status(), self);
+        }
+    }
+
     /// Seconds after which a retry may succeed, for a `Retry-After` header.
     pub fn retry_after_seconds(&self) -> Option<u32> {
         match self {
@@ -89,27 +97,56 @@ impl Error {
             _ => None,
         }
     }
+}
 
-    /// Classifies an I/O error met while storing: a full disk is the site owner's to fix and
-    /// gets its own status, everything else stays an opaque server fault.
-    pub fn from_storage(error: io::Error) -> Error {
-        // ENOSPC (28) and EDQUOT (122) are the same numbers on every Linux architecture.
+/// What an I/O failure means to the site owner. This is the one place that reads errno
+/// values; every file operation of the store goes through it, so the same full disk is the
+/// same 507 whether it stopped a new room, a lock, a listing or an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoCause {
+    /// ENOSPC: the disk is full.
+    DiskFull,
+    /// EDQUOT: the account's quota is used up.
+    QuotaExhausted,
+    /// EFBIG: a file size limit (RLIMIT_FSIZE) behaves like a full disk.
+    FileSizeLimit,
+    /// EACCES or EPERM.
+    PermissionDenied,
+    /// EROFS.
+    ReadOnly,
+    /// ENOTDIR or EEXIST where a folder was expected.
+    NotAFolder,
+    Other,
+}
+
+impl IoCause {
+    pub fn of(error: &io::Error) -> IoCause {
         match error.raw_os_error() {
-            Some(28) => Error::DiskFull(
-                "the disk holding the data directory is full; the message was not stored"
-                    .to_string(),
-            ),
-            Some(122) => Error::DiskFull(
-                "the hosting account's disk quota is exhausted; the message was not stored"
-                    .to_string(),
-            ),
-            // EFBIG (27): a file size limit (RLIMIT_FSIZE) behaves like a full disk.
-            Some(27) => Error::DiskFull(
-                "the file size limit of the hosting account was reached; the message was not stored"
-                    .to_string(),
-            ),
-            _ => Error::Io(error),
+            Some(libc::ENOSPC) => IoCause::DiskFull,
+            Some(libc::EDQUOT) => IoCause::QuotaExhausted,
+            Some(libc::EFBIG) => IoCause::FileSizeLimit,
+            Some(libc::EACCES) | Some(libc::EPERM) => IoCause::PermissionDenied,
+            Some(libc::EROFS) => IoCause::ReadOnly,
+            Some(libc::ENOTDIR) | Some(libc::EEXIST) => IoCause::NotAFolder,
+            _ => IoCause::Other,
         }
+    }
+
+    /// The 507 for a cause that is a lack of space, if it is one.
+    pub fn disk_full(self) -> Option<Error> {
+        let message = match self {
+            IoCause::DiskFull => {
+                "the disk holding the data directory is full; the change was not stored"
+            }
+            IoCause::QuotaExhausted => {
+                "the hosting account's disk quota is exhausted; the change was not stored"
+            }
+            IoCause::FileSizeLimit => {
+                "the file size limit of the hosting account was reached; the change was not stored"
+            }
+            _ => return None,
+        };
+        Some(Error::DiskFull(message.to_string()))
     }
 }
 
@@ -136,15 +173,11 @@ impl fmt::Display for Error {
     }
 }
 
+/// A full disk or quota is the site owner's to fix and gets its own status; everything else
+/// stays an opaque server fault whose details go to the error log.
 impl From<io::Error> for Error {
     fn from(error: io::Error) -> Error {
-        Error::from_storage(error)
-    }
-}
-
-impl From<serde_json::Error> for Error {
-    fn from(error: serde_json::Error) -> Error {
-        Error::BadRequest(format!("the body is not valid JSON: {error}"))
+        IoCause::of(&error).disk_full().unwrap_or(Error::Io(error))
     }
 }
 
@@ -172,5 +205,23 @@ mod tests {
         assert_eq!(Error::from(io::Error::from_raw_os_error(28)).status(), 507);
         assert_eq!(Error::from(io::Error::from_raw_os_error(122)).status(), 507);
         assert_eq!(Error::from(io::Error::from_raw_os_error(13)).status(), 500);
+    }
+
+    #[test]
+    fn errno_values_map_by_their_names() {
+        for (errno, cause, status) in [
+            (libc::ENOSPC, IoCause::DiskFull, Some(507)),
+            (libc::EDQUOT, IoCause::QuotaExhausted, Some(507)),
+            (libc::EFBIG, IoCause::FileSizeLimit, Some(507)),
+            (libc::EACCES, IoCause::PermissionDenied, None),
+            (libc::EPERM, IoCause::PermissionDenied, None),
+            (libc::EROFS, IoCause::ReadOnly, None),
+            (libc::ENOTDIR, IoCause::NotAFolder, None),
+            (libc::EIO, IoCause::Other, None),
+        ] {
+            let error = io::Error::from_raw_os_error(errno);
+            assert_eq!(IoCause::of(&error), cause, "errno {errno}");
+            assert_eq!(cause.disk_full().map(|error| error.status()), status);
+        }
     }
 }

@@ -1,17 +1,20 @@
 //! webrtc-cgi as a library: everything but the process edge (`main.rs`), so that the
 //! executable, the unit tests and the fuzz targets share one implementation.
 //!
-//! The modules mirror the three parts of the original: `page` (the client page), `post` (the
-//! POST handler) and `sse` (the SSE handler), over `store` (files and locks) and `request` /
-//! `response` (the CGI edge, as pure functions).
+//! Layers, from the edge inwards: `mode` (one file per mode: its request, its parse and its
+//! run) over `store` (files and locks in the data directory) and `stream` (writing event
+//! streams); `values` holds the checked values that travel between them, `response` the
+//! answer as plain data. Only what `main.rs`, the tests and the fuzz targets use is public
+//! here: the request and its run, the settings, the error, and the record reader.
 
-pub mod check;
+mod assets;
 pub mod config;
 pub mod error;
-pub mod page;
-pub mod post;
-pub mod request;
-pub mod response;
-pub mod secret;
-pub mod sse;
+pub mod mode;
+mod response;
+mod secret;
 pub mod store;
+pub mod stream;
+pub mod values;
+
+pub use response::Response;

@@ -16,11 +16,9 @@ use std::time::{Duration, Instant};
 
 use webrtc_cgi::config::Settings;
 use webrtc_cgi::error::{Error, Result};
-use webrtc_cgi::request::Request;
-use webrtc_cgi::response::Response;
-use webrtc_cgi::sse::{self, Clock};
-use webrtc_cgi::store::Store;
-use webrtc_cgi::{check, page, post};
+use webrtc_cgi::mode::{self, Context, Reply, Request};
+use webrtc_cgi::stream::{Clock, SystemClock};
+use webrtc_cgi::Response;
 
 /// Set once the first byte of the answer is on its way; the panic hook then knows it can no
 /// longer start a clean error response.
@@ -42,7 +40,9 @@ fn run() -> ! {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("webrtc.cgi: internal error: {info}");
         if !ANSWER_STARTED.swap(true, Ordering::SeqCst) {
-            let response = Response::error_json(&Error::Internal("panic".to_string()));
+            let error = Error::Internal("panic".to_string());
+            error.log_if_server_fault();
+            let response = Response::error_json(&error);
             let _ = response.write_to(&mut io::stdout().lock());
         }
     }));
@@ -61,13 +61,10 @@ fn run() -> ! {
 }
 
 fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
-    let wants_html = !env.get("QUERY_STRING").is_some_and(|query| {
-        query
-            .split('&')
-            .any(|pair| pair.starts_with("mode=") && pair != "mode=check")
-    });
+    let in_html = mode::errors_in_html(env.get("QUERY_STRING").map_or("", String::as_str));
     let answer = |error: &Error| {
-        if wants_html {
+        error.log_if_server_fault();
+        if in_html {
             Response::error_html(error)
         } else {
             Response::error_json(error)
@@ -86,69 +83,19 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
         Ok(request) => request,
         Err(error) => finish(&answer(&error), out),
     };
-    let clock = sse::SystemClock::new();
-    let now = clock.unix_millis() / 1000;
-    let script_name = env.get("SCRIPT_NAME").map(String::as_str).unwrap_or("");
-
-    let response = match request {
-        Request::NewRoom => Ok(page::new_room()),
-        Request::Page { room } => Ok(page::page(&room, script_name)),
-        Request::Asset {
-            name,
-            version,
-            if_none_match,
-        } => page::asset(&name, version.as_deref(), if_none_match.as_deref()),
-        Request::Check {
-            https,
-            server_software,
-        } => Ok(check::page(&settings, https, &server_software, script_name)),
-        Request::Probe => {
+    let clock = SystemClock::new();
+    let context = Context {
+        settings: &settings,
+        now: clock.unix_millis() / 1000,
+        script_name: env.get("SCRIPT_NAME").map_or("", String::as_str),
+    };
+    match request.run(&context) {
+        Ok(Reply::Whole(response)) => finish(&response, out),
+        Ok(Reply::Stream(stream)) => {
             ANSWER_STARTED.store(true, Ordering::SeqCst);
-            sse::probe(out, &clock);
+            stream.run(out, &clock);
             end_output(out)
         }
-        Request::Ice { room, credentials } => Store::open(&settings)
-            .and_then(|store| post::ice(&store, &settings, &room, &credentials, now)),
-        Request::Join { room, address } => Store::open(&settings)
-            .and_then(|store| post::join(&store, &settings, &room, &address, now)),
-        Request::Post {
-            room,
-            credentials,
-            message,
-        } => Store::open(&settings)
-            .and_then(|store| post::post(&store, &room, &credentials, &message, now)),
-        Request::Leave { room, credentials } => {
-            Store::open(&settings).and_then(|store| post::leave(&store, &room, &credentials, now))
-        }
-        Request::Sse {
-            room,
-            credentials,
-            last_event_id,
-            hold_seconds,
-        } => {
-            let opened = Store::open(&settings).and_then(|store| {
-                sse::open(
-                    &store,
-                    &settings,
-                    &room,
-                    &credentials,
-                    last_event_id,
-                    hold_seconds,
-                    now,
-                )
-            });
-            match opened {
-                Ok(stream) => {
-                    ANSWER_STARTED.store(true, Ordering::SeqCst);
-                    stream.run(out, &clock);
-                    end_output(out)
-                }
-                Err(error) => Err(error),
-            }
-        }
-    };
-    match response {
-        Ok(response) => finish(&response, out),
         Err(error) => finish(&answer(&error), out),
     }
 }

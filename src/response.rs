@@ -1,5 +1,5 @@
 //! A response as plain data (status, headers, body) and the one function that writes it as
-//! CGI output. Every answer of the executable, errors included, goes through `write_head`,
+//! CGI output. Building a response has no side effects (no logging: the caller logs). Every answer of the executable, errors included, goes through `write_head`,
 //! so the security headers are never missing and no header value can carry a line break.
 
 use std::io::{self, Write};
@@ -40,14 +40,12 @@ impl Response {
 
     /// An API error: JSON `{"error": "..."}`.
     pub fn error_json(error: &Error) -> Response {
-        log_server_fault(error);
         let response = Response::json(error.status(), &json!({ "error": error.public_message() }));
         error_headers(response, error)
     }
 
     /// An error shown to a person: a small readable HTML page.
     pub fn error_html(error: &Error) -> Response {
-        log_server_fault(error);
         let message = html_escape(&error.public_message());
         let status = error.status();
         let title = reason(status);
@@ -80,13 +78,6 @@ fn error_headers(mut response: Response, error: &Error) -> Response {
         response = response.with("Retry-After", seconds.to_string());
     }
     response
-}
-
-/// Server-side faults go to stderr, which the web server keeps as its error log.
-fn log_server_fault(error: &Error) {
-    if error.status() >= 500 {
-        eprintln!("webrtc.cgi: {} {}", error.status(), error);
-    }
 }
 
 /// Writes the CGI header block, with the headers every answer carries.

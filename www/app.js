@@ -2,7 +2,7 @@
 // joins at once, and leaves when the page goes away. It is the only module that reaches for
 // browser globals (location, navigator, RTCPeerConnection); the others get them passed in.
 //
-// What end-to-end tests can rely on (stable hooks, kept in step with ui.js):
+// What end-to-end tests can rely on (stable hooks, kept in step with the modules of view/):
 // - document.body.dataset.peer: this client's peer id ('' before the join and after leaving).
 // - document.body.dataset.state: 'joining' | 'live' | 'reconnecting' | 'full' | 'left' | 'error'.
 // - document.body.dataset.peers: the number of remote peers with a tile, as a string.
@@ -27,9 +27,9 @@
 //     client found the host buffering held responses and switched to hold=0.
 'use strict';
 
-import { createCall } from './call.js';
-import { isValidRoom } from './protocol.js';
-import { createUi } from './ui.js';
+import { isValidRoom } from './net/protocol.js';
+import { createCall } from './rtc/call.js';
+import { createUi } from './view/ui.js';
 
 function main() {
   const params = new URLSearchParams(location.search);

@@ -1,4 +1,4 @@
-//! Fuzzes the inbox record reader, `store::parse_records`. An inbox can end in a line torn by
+//! Fuzzes the inbox record reader, `store::parse_records` (store/record.rs). An inbox can end in a line torn by
 //! a writer that was killed, or hold a line damaged on disk, so the reader must never panic,
 //! never count a torn tail, never let one bad line hide the good ones around it, and give
 //! back exactly the records that were written whole.

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use webrtc_cgi::request::{Credentials, Request, RoomName};
+use webrtc_cgi::mode::{ice::Ice, leave::Leave, page::Page, post::Post, sse::Sse, Request};
+use webrtc_cgi::values::{Credentials, RoomName};
 
 /// Parameter names the parser knows, so that most inputs reach a mode rather than stopping
 /// at "unknown parameter".
@@ -185,8 +186,8 @@ fn check_room(room: &RoomName) {
 
 fn check_credentials(credentials: &Credentials) {
     check_name(credentials.peer.as_str(), 32);
-    assert!(!credentials.token.is_empty());
-    assert!(!credentials.token.chars().any(char::is_control));
+    assert!(!credentials.token.as_str().is_empty());
+    assert!(!credentials.token.as_str().chars().any(char::is_control));
 }
 
 fuzz_target!(|input: Input| {
@@ -241,29 +242,31 @@ fuzz_target!(|input: Input| {
             );
             assert!(!error.to_string().is_empty(), "a refusal says why");
         }
-        Ok(Request::Page { room }) | Ok(Request::Join { room, .. }) => check_room(&room),
-        Ok(Request::Sse {
+        Ok(Request::Page(Page { room: Some(room) })) => check_room(&room),
+        Ok(Request::Join(join)) => check_room(&join.room),
+        Ok(Request::Sse(Sse {
             room, credentials, ..
-        })
-        | Ok(Request::Leave { room, credentials })
-        | Ok(Request::Ice { room, credentials }) => {
+        }))
+        | Ok(Request::Leave(Leave { room, credentials }))
+        | Ok(Request::Ice(Ice { room, credentials })) => {
             check_room(&room);
             check_credentials(&credentials);
         }
-        Ok(Request::Post {
+        Ok(Request::Post(Post {
             room,
             credentials,
             message,
-        }) => {
+        })) => {
             check_room(&room);
             check_credentials(&credentials);
-            check_name(&message.kind, 32);
-            assert!(message.kind != "join" && message.kind != "leave");
+            check_name(message.kind.as_str(), 32);
+            assert!(message.kind.as_str() != "join" && message.kind.as_str() != "leave");
             if let Some(to) = &message.to {
                 check_name(to.as_str(), 32);
             }
             // The data is stored as one record line and streamed as one `data:` line.
             if let Some(data) = &message.data {
+                let data = data.as_str();
                 assert!(
                     !data.contains('\n') && !data.contains('\r'),
                     "data spans lines: {data:?}"

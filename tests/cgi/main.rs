@@ -1,6 +1,17 @@
-//! Black-box tests of the built executable, run as a web server runs it (see `site`).
-//! One integration binary; each module is one concern.
+//! Black-box tests of the built executable, run as a web server runs it. One integration
+//! binary; each module is one concern, and all of them go through `site`, the one harness.
+//!
+//! - `api`: the interface of PROTOCOL.md, mode by mode.
+//! - `access`: who may read and do what; tokens and security headers.
+//! - `hostile`: bodies and parameters built to hurt.
+//! - `crashes`: processes killed, stopped or stalled half way.
+//! - `storage`: full disks and unusable data directories.
+//! - `floods`: the rate limits.
 
+mod access;
 mod api;
-mod hardening;
+mod crashes;
+mod floods;
+mod hostile;
 mod site;
+mod storage;

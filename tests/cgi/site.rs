@@ -1,15 +1,23 @@
-//! The harness: runs the built executable exactly as a web server runs a CGI (the request
-//! in environment variables and stdin, the answer read from stdout), each `Site` with its own
-//! temporary data directory and settings file.
+//! The one harness of the CGI tests: runs the built executable exactly as a web server runs
+//! a CGI (the request in environment variables and stdin, the answer read from stdout), each
+//! `Site` with its own temporary data directory and settings file, and parses what comes
+//! back (answers, event streams). Every test module uses it; none starts the executable or
+//! parses its output by itself.
+//!
+//! An `Answer` keeps the request that produced it, the executable's stderr and a listing of
+//! the data directory as it was right after; its `Debug` prints all of them, so a failed
+//! `assert_eq!(answer.status, 200, "{answer:?}")` shows everything needed to see why.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
 use serde_json::{json, Value};
 
-const EXECUTABLE: &str = env!("CARGO_BIN_EXE_webrtc-cgi");
+pub const EXECUTABLE: &str = env!("CARGO_BIN_EXE_webrtc-cgi");
 
 /// Inputs that have broken other servers: traversal, NUL, CR/LF, emoji, invalid UTF-8.
 pub const HOSTILE_VALUES: &[&str] = &[
@@ -36,11 +44,44 @@ pub struct Site {
     pub dir: tempfile::TempDir,
 }
 
-#[derive(Debug)]
 pub struct Answer {
     pub status: u16,
     pub headers: HashMap<String, String>,
     pub body: String,
+    /// How the request looked, what the executable logged, and the data directory after:
+    /// for failure messages only.
+    context: Context,
+}
+
+#[derive(Default)]
+struct Context {
+    request: String,
+    stderr: String,
+    listing: String,
+}
+
+/// Long bodies (an event stream's padding, the page) are cut in failure messages.
+const SHOWN_BODY_CHARS: usize = 3000;
+
+impl fmt::Debug for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut headers: Vec<_> = self.headers.iter().collect();
+        headers.sort();
+        let body: String = self.body.chars().take(SHOWN_BODY_CHARS).collect();
+        let cut = if body.len() < self.body.len() {
+            " …(cut)"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "\n--- request\n{}\n--- answer {}\n{headers:?}\n{body}{cut}\n--- stderr\n{}\n--- data directory\n{}---",
+            self.context.request,
+            self.status,
+            self.context.stderr,
+            self.context.listing,
+        )
+    }
 }
 
 impl Answer {
@@ -139,8 +180,22 @@ impl Site {
         command
     }
 
+    /// Runs a CGI command to its end and parses its answer, keeping the request, stderr
+    /// and the data directory's listing for failure messages.
     pub fn run(&self, command: &mut Command, body: &[u8]) -> Answer {
-        parse_answer(&run_raw(command, body))
+        let output = run_output(command, body);
+        self.answer(command, &output)
+    }
+
+    /// The answer in an output of `command`, with its context for failure messages.
+    pub fn answer(&self, command: &Command, output: &Output) -> Answer {
+        let mut answer = parse_answer(&output.stdout);
+        answer.context = Context {
+            request: describe(command),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            listing: listing(&self.data_dir()),
+        };
+        answer
     }
 
     pub fn request(&self, method: &str, query: &str, body: &[u8]) -> Answer {
@@ -173,6 +228,21 @@ impl Site {
             ),
             message.to_string().as_bytes(),
         )
+    }
+
+    /// Starts a post by `from` whose body (of `length` bytes) the caller writes, so that it
+    /// can stall, stop or kill the process on the way.
+    pub fn spawn_post(&self, from: &Peer, length: usize) -> (Child, ChildStdin) {
+        let mut child = self
+            .command(
+                "POST",
+                &query_of(from, "post"),
+                &[("CONTENT_LENGTH", &length.to_string())],
+            )
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        (child, stdin)
     }
 
     /// An SSE request that answers at once (hold 0); returns the message events.
@@ -230,7 +300,15 @@ impl Site {
 
 /// Runs a command to its end and returns what it wrote to stdout, whole.
 pub fn run_raw(command: &mut Command, body: &[u8]) -> Vec<u8> {
-    let mut child = command.spawn().expect("the executable runs");
+    run_output(command, body).stdout
+}
+
+/// Runs a command to its end; a failed exit is a test failure that shows the request and
+/// both outputs.
+pub fn run_output(command: &mut Command, body: &[u8]) -> Output {
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|error| panic!("{} does not start: {error}", describe(command)));
     let mut stdin = child.stdin.take().unwrap();
     // A broken pipe is fine: the executable may answer without reading the body.
     let _ = stdin.write_all(body);
@@ -238,11 +316,66 @@ pub fn run_raw(command: &mut Command, body: &[u8]) -> Vec<u8> {
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
-        "the executable failed: {:?}, stderr {}",
+        "the executable failed: {:?}\n--- request\n{}\n--- stdout\n{}\n--- stderr\n{}",
         output.status,
+        describe(command),
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    output.stdout
+    output
+}
+
+/// A request as a failure message shows it: the program (and wrapper), the method, the
+/// query and the request's own variables.
+pub fn describe(command: &Command) -> String {
+    let mut text = format!("{:?}", command.get_program());
+    for arg in command.get_args() {
+        text.push_str(&format!(" {arg:?}"));
+    }
+    for (name, value) in command.get_envs() {
+        let name = name.to_string_lossy();
+        let shown = matches!(
+            name.as_ref(),
+            "REQUEST_METHOD" | "QUERY_STRING" | "CONTENT_LENGTH"
+        ) || name.starts_with("HTTP_")
+            || name == "REMOTE_ADDR";
+        if let (true, Some(value)) = (shown, value) {
+            text.push_str(&format!("\n  {name}={}", value.to_string_lossy()));
+        }
+    }
+    text
+}
+
+/// Every file and folder under `dir`, with its mode and size, one a line.
+pub fn listing(dir: &Path) -> String {
+    fn walk(dir: &Path, base: &Path, text: &mut String) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|entry| entry.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let shown = path.strip_prefix(base).unwrap_or(&path).display();
+            text.push_str(&format!(
+                "{:o} {:>8} {shown}\n",
+                metadata.mode() & 0o7777,
+                metadata.len()
+            ));
+            if metadata.is_dir() {
+                walk(&path, base, text);
+            }
+        }
+    }
+    let mut text = String::new();
+    walk(dir, dir, &mut text);
+    if text.is_empty() {
+        text.push_str("(empty or missing)\n");
+    }
+    text
 }
 
 pub fn parse_answer(output: &[u8]) -> Answer {
@@ -262,6 +395,7 @@ pub fn parse_answer(output: &[u8]) -> Answer {
         status,
         headers,
         body: body.to_string(),
+        context: Context::default(),
     }
 }
 
@@ -301,4 +435,136 @@ pub fn from_and_type(events: &[Event]) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// A CGI command started through `wrapper`, with a Content-Length for a POST.
+pub fn wrapped_command(
+    site: &Site,
+    wrapper: &[&str],
+    executable: &str,
+    method: &str,
+    query: &str,
+    length: usize,
+) -> Command {
+    let length = length.to_string();
+    let headers: &[(&str, &str)] = if method == "POST" {
+        &[("CONTENT_LENGTH", length.as_str())]
+    } else {
+        &[]
+    };
+    site.command_via(wrapper, executable, method, query, headers)
+}
+
+/// The header block of a raw answer, up to the first blank line.
+pub fn header_block(output: &[u8]) -> String {
+    let text = String::from_utf8_lossy(output);
+    let (head, _) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header block in {text:?}"));
+    head.to_string()
+}
+
+pub fn query_of(peer: &Peer, mode: &str) -> String {
+    format!(
+        "mode={mode}&room={}&peer={}&token={}",
+        peer.room, peer.id, peer.token
+    )
+}
+
+pub fn message_query(peer: &Peer) -> String {
+    query_of(peer, "post")
+}
+
+/// The message events of an event stream, as (id, data). A `data:` line that is not whole
+/// JSON is a torn or corrupted message, and is returned as an error naming it.
+pub fn message_events(body: &str) -> Result<Vec<(u64, Value)>, String> {
+    let mut events = Vec::new();
+    for block in body.split("\n\n") {
+        let mut id = None;
+        let mut data = None;
+        let mut named = false;
+        for line in block.lines() {
+            if let Some(text) = line.strip_prefix("id: ") {
+                id = Some(
+                    text.parse::<u64>()
+                        .map_err(|_| format!("bad id line {line:?}"))?,
+                );
+            } else if line.starts_with("event: ") {
+                named = true;
+            } else if let Some(text) = line.strip_prefix("data: ") {
+                if data.is_some() {
+                    return Err(format!("an event with two data lines: {block:?}"));
+                }
+                data = Some(
+                    serde_json::from_str::<Value>(text)
+                        .map_err(|error| format!("torn event data {text:?}: {error}"))?,
+                );
+            }
+        }
+        if named {
+            continue;
+        }
+        match (id, data) {
+            (Some(id), Some(data)) => events.push((id, data)),
+            (None, None) => {}
+            _ => return Err(format!("an event without id or data: {block:?}")),
+        }
+    }
+    Ok(events)
+}
+
+/// Polls a peer's stream (hold 0), acknowledging `last`, and returns its message events.
+pub fn poll_events(site: &Site, peer: &Peer, last: Option<u64>) -> Vec<(u64, Value)> {
+    let answer = site.sse(peer, last, 0);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    message_events(&answer.body).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Whether an answer reached the client whole: a header block and a complete JSON body.
+pub fn whole_answer(output: &[u8]) -> Option<(u16, Value)> {
+    let text = std::str::from_utf8(output).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.strip_prefix("Status: ")?.get(..3)?.parse().ok()?;
+    let body = serde_json::from_str(body).ok()?;
+    Some((status, body))
+}
+
+/// Whether the tests run as root, found without a system call: /proc/self belongs to the
+/// effective user of the process that looks at it.
+pub fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|metadata| metadata.uid() == 0)
+}
+
+/// Sends a signal with kill(1); the standard library can only send SIGKILL.
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill(1) runs");
+    assert!(status.success(), "kill -{name} failed");
+}
+
+/// Whether the process is stopped, from the state field of /proc/PID/stat.
+pub fn is_stopped(child: &Child) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", child.id())) else {
+        return false;
+    };
+    stat.rsplit_once(") ")
+        .is_some_and(|(_, rest)| rest.starts_with('T') || rest.starts_with('t'))
+}
+
+/// Whether another process holds the lock at `path` right now.
+pub fn lock_is_held(path: &Path) -> bool {
+    use fs2::FileExt;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    match file.try_lock_exclusive() {
+        Ok(()) => {
+            let _ = FileExt::unlock(&file);
+            false
+        }
+        Err(_) => true,
+    }
 }

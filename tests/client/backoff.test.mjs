@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBackoff, parseRetryAfter } from '../../www/backoff.js';
+import { createBackoff, parseRetryAfter } from '../../www/net/backoff.js';
 
 test('without jitter the delays double from the base up to the cap', () => {
   const backoff = createBackoff({ baseMs: 500, capMs: 8000, jitter: 0 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBatcher } from '../../www/batcher.js';
+import { createBatcher } from '../../www/rtc/batcher.js';
 import { fakeTimers } from './fakes.mjs';
 
 function setup(delayMs = 40, quietMs = 5) {

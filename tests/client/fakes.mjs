@@ -162,3 +162,97 @@ export function channelPair() {
   }
   return { a, b, settle };
 }
+
+/** Enough of RTCDataChannel for the chat channel: a state, sent messages, open/close. */
+export class FakeDataChannel extends EventTarget {
+  constructor(label, init) {
+    super();
+    this.label = label;
+    this.init = init;
+    this.readyState = 'connecting';
+    this.sent = [];
+  }
+  send(text) {
+    if (this.readyState !== 'open') throw new Error(`InvalidStateError: send in ${this.readyState}`);
+    this.sent.push(text);
+  }
+  close() {
+    if (this.readyState === 'closed') return;
+    this.readyState = 'closed';
+    this.dispatchEvent(new Event('close'));
+  }
+  /** Test helper: the channel opens. */
+  open() {
+    this.readyState = 'open';
+    this.dispatchEvent(new Event('open'));
+  }
+  /** Test helper: a message from the peer arrives. */
+  receive(data) {
+    const event = new Event('message');
+    event.data = data;
+    this.dispatchEvent(event);
+  }
+}
+
+/** A sender that remembers its track. */
+export class FakeSender {
+  constructor(track) {
+    this.track = track;
+  }
+  async replaceTrack(track) {
+    this.track = track;
+  }
+}
+
+/** A stream that only keeps a list of tracks. */
+export class FakeMediaStream {
+  constructor() {
+    this.tracks = [];
+  }
+  getTracks() {
+    return [...this.tracks];
+  }
+  addTrack(track) {
+    this.tracks.push(track);
+  }
+  removeTrack(track) {
+    this.tracks = this.tracks.filter((t) => t !== track);
+  }
+}
+
+/**
+ * A FakePeerConnection with what the mesh adds to a connection: transceivers and tracks (as
+ * FakeSenders), the chat data channel, configuration and close.
+ */
+export class FakeMeshConnection extends FakePeerConnection {
+  constructor(name, configuration = {}) {
+    super(name);
+    this.configuration = configuration;
+    this.senders = [];
+    this.channels = [];
+    this.closed = false;
+  }
+  addTransceiver(trackOrKind, init) {
+    const sender = new FakeSender(typeof trackOrKind === 'string' ? null : trackOrKind);
+    this.senders.push({ sender, kind: typeof trackOrKind === 'string' ? trackOrKind : trackOrKind.kind, init });
+    return { sender };
+  }
+  addTrack(track, stream) {
+    const sender = new FakeSender(track);
+    this.senders.push({ sender, kind: track.kind, stream });
+    return sender;
+  }
+  createDataChannel(label, init) {
+    const channel = new FakeDataChannel(label, init);
+    this.channels.push(channel);
+    return channel;
+  }
+  setConfiguration(configuration) {
+    if (this.closed) throw new Error('InvalidStateError: closed');
+    this.configuration = configuration;
+  }
+  close() {
+    this.closed = true;
+    this.signalingState = 'closed';
+  }
+}

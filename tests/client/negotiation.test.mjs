@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPolite, negotiate } from '../../www/negotiation.js';
+import { isPolite, negotiate } from '../../www/rtc/negotiation.js';
 import { FakePeerConnection, channelPair, fakeTimers, flushMicrotasks } from './fakes.mjs';
 
 function setup({ aId = 'aaaaaaaaaaaa', bId = 'bbbbbbbbbbbb', bWaitsForOffer = false } = {}) {

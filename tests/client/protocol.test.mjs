@@ -8,7 +8,7 @@ import {
   isValidRoom,
   parseJoinInfo,
   parseServerMessage,
-} from '../../www/protocol.js';
+} from '../../www/net/protocol.js';
 
 test('an event id is processed once; repeats and older ids are dropped', () => {
   const ids = createIdFilter();

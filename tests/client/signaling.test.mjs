@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTransport } from '../../www/signaling.js';
+import { looksBuffered, recordOfHello, serverTimeOf } from '../../www/net/buffering.js';
+import { createTransport } from '../../www/net/signaling.js';
 import { fakeTimers, flushMicrotasks } from './fakes.mjs';
 
 /** An EventSource double the test drives by hand. */
@@ -332,4 +333,16 @@ test('expiring TURN credentials are refreshed before they expire', async () => {
   await advance(2000);
   assert.equal(requests.filter((r) => r.mode === 'ice').length, 1);
   assert.deepEqual(events.ice, [[{ urls: 'turn:fresh' }]]);
+});
+
+test('a response is judged buffered only when held for seconds yet seen all at once', () => {
+  const record = (serverTime, serverByeTime, helloAt, byeAt) => ({ helloAt, hold: 20, serverTime, messages: 0, byeAt, serverByeTime });
+  assert.equal(looksBuffered(record(0, 20000, 100, 105)), true, 'held 20 s, seen within 5 ms');
+  assert.equal(looksBuffered(record(0, 20000, 100, 20100)), false, 'streamed');
+  assert.equal(looksBuffered(record(0, 1000, 100, 101)), false, 'a short hold proves nothing');
+  assert.equal(looksBuffered(record(0, 20000, 100, null)), false, 'still open');
+  assert.deepEqual(recordOfHello('{"hold":20,"t":7}', 3), { helloAt: 3, hold: 20, serverTime: 7, messages: 0, byeAt: null, serverByeTime: null });
+  assert.equal(recordOfHello('not json', 3).hold, null);
+  assert.equal(serverTimeOf('{"t":42}'), 42);
+  assert.equal(serverTimeOf('{"t":"42"}'), null);
 });

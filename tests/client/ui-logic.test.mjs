@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseGrid } from '../../www/layout.js';
-import { cleanChatText, encodeChat, encodeState, parsePeerMessage, peerLabel, peerHue } from '../../www/chat.js';
-import { classifyMediaError, describeMediaProblem } from '../../www/media.js';
+import { chooseGrid } from '../../www/view/layout.js';
+import { cleanChatText, encodeChat, encodeState, parsePeerMessage } from '../../www/rtc/chat.js';
+import { classifyMediaError, describeMediaProblem } from '../../www/rtc/media.js';
+import { peerHue, peerLabel } from '../../www/view/names.js';
 
 test('grid: two people side by side on a wide screen, stacked on a phone', () => {
   assert.equal(chooseGrid(2, 1200, 600, { gap: 0 }).columns, 2);

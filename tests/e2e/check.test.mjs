@@ -4,41 +4,34 @@
 // notice the buffering and switch to polling.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { launchBrowser, openPeer } from './lib/browser.mjs';
-import { waitForBody, withTwoPeers } from './lib/client.mjs';
-import { roomName, startServer } from './lib/server.mjs';
+import { openPeer } from './lib/browser.mjs';
+import { CHECK_PAGE, waitForBody, withTwoPeers } from './lib/client.mjs';
+import { serverAndBrowser } from './lib/fixture.mjs';
+import { roomName } from './lib/server.mjs';
 
 /** Opens the self-check page and waits for its streaming test to finish. */
 async function streamingVerdict(browser, server) {
   const peer = await openPeer(browser, `${server.url}?mode=check`, { name: 'check' });
   try {
-    await waitForBody(peer, () => document.getElementById('streaming')?.className !== 'pending', 20_000, 'streaming verdict');
-    return await peer.page.evaluate(() => ({
-      verdict: document.getElementById('streaming').className,
-      text: document.getElementById('streaming-result').textContent,
-      data: document.querySelector('tr:nth-child(4)')?.textContent ?? '',
-    }));
+    await waitForBody(peer, (id) => document.getElementById(id)?.className !== 'pending', 20_000, 'streaming verdict',
+      CHECK_PAGE.streaming);
+    return await peer.page.evaluate(({ streaming, streamingResult, dataRow }) => ({
+      verdict: document.getElementById(streaming).className,
+      text: document.getElementById(streamingResult).textContent,
+      data: document.querySelector(dataRow)?.textContent ?? '',
+    }), CHECK_PAGE);
   } finally {
     await peer.context.close();
   }
 }
 
 describe('a host that streams (shipped .htaccess)', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({ name: 'check-streams' });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.stop();
-  });
+  const site = serverAndBrowser({ name: 'check-streams' });
 
   test('the self-check page finds streaming and a working data directory', { timeout: 60_000 }, async () => {
-    const { verdict, text, data } = await streamingVerdict(browser, server);
+    const { verdict, text, data } = await streamingVerdict(site.browser, site.server);
     assert.equal(verdict, 'good', text);
     assert.match(text, /arrive as they are sent/);
     assert.match(data, /writable, and locking works/);
@@ -46,30 +39,21 @@ describe('a host that streams (shipped .htaccess)', () => {
 });
 
 describe('a host that buffers (no .htaccess, mod_deflate on)', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({
-      name: 'check-buffers',
-      htaccess: false,
-      settings: { hold_seconds: 3, peer_timeout_seconds: 30 },
-    });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.stop();
+  const site = serverAndBrowser({
+    name: 'check-buffers',
+    htaccess: false,
+    settings: { hold_seconds: 3, peer_timeout_seconds: 30 },
   });
 
   test('the self-check page reports the buffering and names the .htaccess fix', { timeout: 60_000 }, async () => {
-    const { verdict, text } = await streamingVerdict(browser, server);
+    const { verdict, text } = await streamingVerdict(site.browser, site.server);
     assert.equal(verdict, 'failure', text);
     assert.match(text, /arrived together/);
     assert.match(text, /\.htaccess/);
   });
 
   test('two peers still connect: their clients switch to polling', { timeout: 90_000 }, async () => {
-    await withTwoPeers(browser, server, roomName('buffered'), async (peers) => {
+    await withTwoPeers(site.browser, site.server, roomName('buffered'), async (peers) => {
       for (const peer of peers) {
         await waitForBody(peer, () => window.webrtcCgi.polling === true, 20_000, 'the switch to polling');
         assert.ok(

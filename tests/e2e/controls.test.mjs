@@ -6,20 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { closePeers, launchBrowser } from './lib/browser.mjs';
-import { joinCall, peerId, waitForBody, waitForMesh } from './lib/client.mjs';
-import { roomName, startServer } from './lib/server.mjs';
-
-/** Waits until `peer`'s tile of `otherId` has `attribute` equal to `value`. */
-function waitForTile(peer, otherId, attribute, value) {
-  return waitForBody(
-    peer,
-    ([id, name, expected]) => document.querySelector(`#tiles > figure.tile[data-peer="${id}"]`)?.dataset[name] === expected,
-    15_000,
-    `tile ${otherId} with ${attribute}=${value}`,
-    [otherId, attribute, value],
-  );
-}
+import { closePeers } from './lib/browser.mjs';
+import {
+  joinCall, peerId, pressed, UI, waitForBody, waitForMesh, waitForTile, waitForTileGone,
+} from './lib/client.mjs';
+import { serverAndBrowser } from './lib/fixture.mjs';
+import { roomName } from './lib/server.mjs';
 
 /** Audio packets received by the page on all its connections. */
 function audioPacketsReceived(peer) {
@@ -35,24 +27,17 @@ function audioPacketsReceived(peer) {
 }
 
 describe('the controls of a call', () => {
-  let server;
-  let browser;
+  const call = serverAndBrowser({ name: 'controls' });
   const peers = [];
   let aId;
   let bId;
   before(async () => {
-    server = await startServer({ name: 'controls' });
-    browser = await launchBrowser();
     const room = roomName('controls');
-    peers.push(await joinCall(browser, server, room, { name: 'a' }));
-    peers.push(await joinCall(browser, server, room, { name: 'b' }));
+    peers.push(await joinCall(call.browser, call.server, room, { name: 'a' }));
+    peers.push(await joinCall(call.browser, call.server, room, { name: 'b' }));
     [aId, bId] = await waitForMesh(peers);
   });
-  after(async () => {
-    await closePeers(peers);
-    await browser?.close();
-    server?.stop();
-  });
+  after(() => closePeers(peers));
 
   test('each hears the other: audio packets keep arriving', { timeout: 30_000 }, async () => {
     const [a, b] = peers;
@@ -65,43 +50,43 @@ describe('the controls of a call', () => {
 
   test('mute and camera off show at the other side, and come back', { timeout: 60_000 }, async () => {
     const [a, b] = peers;
-    await a.page.click('#mic');
-    assert.equal(await a.page.getAttribute('#mic', 'aria-pressed'), 'true');
+    await a.page.click(UI.mic);
+    assert.equal(await pressed(a, UI.mic), true);
     await waitForTile(b, aId, 'mic', 'off');
-    await a.page.click('#mic');
+    await a.page.click(UI.mic);
     await waitForTile(b, aId, 'mic', 'on');
-    await a.page.click('#camera');
-    assert.equal(await a.page.getAttribute('#camera', 'aria-pressed'), 'true');
+    await a.page.click(UI.camera);
+    assert.equal(await pressed(a, UI.camera), true);
     await waitForTile(b, aId, 'camera', 'off');
-    await a.page.click('#camera');
+    await a.page.click(UI.camera);
     await waitForTile(b, aId, 'camera', 'on');
   });
 
   test('a screen share replaces the camera at the other side and ends cleanly', { timeout: 60_000 }, async () => {
     const [a, b] = peers;
-    await a.page.click('#share');
-    await waitForBody(a, () => document.querySelector('#share').getAttribute('aria-pressed') === 'true', 15_000, 'sharing');
+    await a.page.click(UI.share);
+    await waitForBody(a, (selector) => document.querySelector(selector).getAttribute('aria-pressed') === 'true', 15_000, 'sharing', UI.share);
     await waitForTile(b, aId, 'sharing', 'true');
-    await a.page.click('#share');
+    await a.page.click(UI.share);
     await waitForTile(b, aId, 'sharing', 'false');
     await waitForTile(b, aId, 'camera', 'on');
   });
 
   test('the device dialog lists cameras and microphones', { timeout: 30_000 }, async () => {
     const [a] = peers;
-    await a.page.click('#devices');
-    await a.page.waitForSelector('#devices-dialog', { state: 'visible', timeout: 10_000 });
-    assert.ok((await a.page.locator('#camera-select option').count()) >= 1, 'a camera to choose');
-    assert.ok((await a.page.locator('#mic-select option').count()) >= 1, 'a microphone to choose');
+    await a.page.click(UI.devices);
+    await a.page.waitForSelector(UI.devicesDialog, { state: 'visible', timeout: 10_000 });
+    assert.ok((await a.page.locator(UI.cameraOption).count()) >= 1, 'a camera to choose');
+    assert.ok((await a.page.locator(UI.micOption).count()) >= 1, 'a microphone to choose');
     await a.page.keyboard.press('Escape');
   });
 
   test('hanging up removes the tile at the other side; rejoining connects again', { timeout: 90_000 }, async () => {
     const [a, b] = peers;
-    await a.page.click('#hangup');
-    await a.page.waitForSelector('#ended', { state: 'visible', timeout: 10_000 });
-    await waitForBody(b, (id) => !document.querySelector(`#tiles > figure.tile[data-peer="${id}"]`), 15_000, 'the tile removed', aId);
-    await a.page.click('#rejoin');
+    await a.page.click(UI.hangup);
+    await a.page.waitForSelector(UI.ended, { state: 'visible', timeout: 10_000 });
+    await waitForTileGone(b, aId, 15_000);
+    await a.page.click(UI.rejoin);
     await waitForBody(a, (old) => ![undefined, '', old].includes(document.body.dataset.peer), 20_000, 'a new peer id', aId);
     const [newA, sameB] = await waitForMesh(peers);
     assert.notEqual(newA, aId, 'the rejoin has a new peer id');

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
-import { closePeers, launchBrowser, openPeer } from './lib/browser.mjs';
+import { closePeers, openPeer } from './lib/browser.mjs';
+import { serverAndBrowser } from './lib/fixture.mjs';
 import { join, post, roomName, startServer } from './lib/server.mjs';
 
 // A setting whose value would show up if webrtc.json were ever served.
@@ -172,19 +173,10 @@ describe('hostile requests through Apache', () => {
 });
 
 describe('the page in a real browser', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({ name: 'hostile-csp' });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.stop();
-  });
+  const site = serverAndBrowser({ name: 'hostile-csp' });
 
   test('its Content-Security-Policy blocks inline script', { timeout: 60_000 }, async () => {
-    const peer = await openPeer(browser, `${server.url}?room=${roomName('csp')}`, { name: 'csp' });
+    const peer = await openPeer(site.browser, `${site.server.url}?room=${roomName('csp')}`, { name: 'csp' });
     try {
       const result = await peer.page.evaluate(() => new Promise((resolve) => {
         let violated = false;

@@ -6,26 +6,18 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { launchBrowser } from './lib/browser.mjs';
 import { withTwoPeers } from './lib/client.mjs';
-import { join, openEventStream, post, roomName, startServer } from './lib/server.mjs';
+import { serverAndBrowser } from './lib/fixture.mjs';
+import { join, openEventStream, post, roomName } from './lib/server.mjs';
 
 describe('under the prefork MPM with mod_cgi', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({ name: 'mod-cgi', cgi: 'cgi', settings: { max_posts_per_second: 1000 } });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.stop();
-  });
+  const site = serverAndBrowser({ name: 'mod-cgi', cgi: 'cgi', settings: { max_posts_per_second: 1000 } });
+  const server = () => site.server;
 
   test('the server really runs mod_cgi', () => {
-    const config = fs.readFileSync(path.join(server.dir, 'conf/httpd.conf'), 'utf8');
+    const config = fs.readFileSync(path.join(server().dir, 'conf/httpd.conf'), 'utf8');
     assert.match(config, /mod_cgi\.so/);
     assert.match(config, /mod_mpm_prefork\.so/);
     assert.doesNotMatch(config, /mod_cgid\.so/);
@@ -33,13 +25,13 @@ describe('under the prefork MPM with mod_cgi', () => {
 
   test('every post on a kept-alive connection is answered and delivered once, in order', { timeout: 60_000 }, async () => {
     const room = roomName('cgi');
-    const a = await join(server.url, room);
-    const b = await join(server.url, room);
-    const stream = openEventStream(server.url, room, a, { hold: 5 });
+    const a = await join(server().url, room);
+    const b = await join(server().url, room);
+    const stream = openEventStream(server().url, room, a, { hold: 5 });
     await stream.waitFor((event) => event.event === 'hello', 5000);
     const count = 40;
     for (let n = 1; n <= count; n += 1) {
-      const answer = await post(server.url, room, b, { to: a.peer, type: 'note', data: { n } });
+      const answer = await post(server().url, room, b, { to: a.peer, type: 'note', data: { n } });
       assert.deepEqual(answer, { stored: 1 });
     }
     await stream.waitFor((event) => event.json?.data?.n === count, 10_000);
@@ -50,7 +42,7 @@ describe('under the prefork MPM with mod_cgi', () => {
   });
 
   test('two browsers connect', { timeout: 90_000 }, async () => {
-    const [aId, bId] = await withTwoPeers(browser, server, roomName('cgi-call'));
+    const [aId, bId] = await withTwoPeers(site.browser, site.server, roomName('cgi-call'));
     assert.notEqual(aId, bId);
   });
 });

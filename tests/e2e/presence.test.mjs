@@ -3,11 +3,14 @@
 // the call, and a full room turns the extra peer away without disturbing the call.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { connectedCount, launchBrowser, openPeer } from './lib/browser.mjs';
-import { describePage, peerId, REMOTE_TILE, remoteTiles, waitForBody, waitForMesh, withTwoPeers } from './lib/client.mjs';
-import { roomName, startServer } from './lib/server.mjs';
+import { connectedCount, openPeer } from './lib/browser.mjs';
+import {
+  describePage, peerId, remoteTiles, statusBanner, UI, waitForBody, waitForMesh, waitForWaitingPanel, withTwoPeers,
+} from './lib/client.mjs';
+import { serverAndBrowser } from './lib/fixture.mjs';
+import { roomName } from './lib/server.mjs';
 
 // The shortest presence timeout the executable accepts is hold_seconds + 5.
 const HOLD_SECONDS = 5;
@@ -17,40 +20,31 @@ const PEER_TIMEOUT_SECONDS = 10;
 async function waitForEmptyRoom(peer, timeoutMs) {
   const started = Date.now();
   await waitForBody(peer, (selector) => document.querySelectorAll(selector).length === 0,
-    timeoutMs, 'removal of the departed peer\'s tile', REMOTE_TILE);
+    timeoutMs, 'removal of the departed peer\'s tile', UI.remoteTile);
   return Date.now() - started;
 }
 
 describe('presence', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({
-      name: 'presence',
-      settings: { hold_seconds: HOLD_SECONDS, peer_timeout_seconds: PEER_TIMEOUT_SECONDS },
-    });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.stop();
+  const call = serverAndBrowser({
+    name: 'presence',
+    settings: { hold_seconds: HOLD_SECONDS, peer_timeout_seconds: PEER_TIMEOUT_SECONDS },
   });
 
   test('a closed tab disappears from the other peer within the presence timeout', { timeout: 90_000 }, async () => {
-    await withTwoPeers(browser, server, roomName('close'), async ([a, b], [, bId]) => {
+    await withTwoPeers(call.browser, call.server, roomName('close'), async ([a, b], [, bId]) => {
       await b.page.close({ runBeforeUnload: true });
       const took = await waitForEmptyRoom(a, PEER_TIMEOUT_SECONDS * 1000);
       await waitForBody(a, (id) => (window.__e2eTraffic || [])
         .some((entry) => entry.kind === 'received' && entry.type === 'leave' && entry.from === id),
       PEER_TIMEOUT_SECONDS * 1000, 'leave event from the server', bId);
       assert.ok(took <= PEER_TIMEOUT_SECONDS * 1000, `removal took ${took} ms`);
-      await waitForBody(a, () => !document.querySelector('#waiting').hidden, 5000, 'waiting panel');
+      await waitForWaitingPanel(a, 5000);
       assert.equal(await connectedCount(a), 0, 'the connection to the closed tab is closed');
     });
   });
 
   test('a peer that vanishes without leaving expires after the presence timeout', { timeout: 90_000 }, async () => {
-    await withTwoPeers(browser, server, roomName('vanish'), async ([a, b], [, bId]) => {
+    await withTwoPeers(call.browser, call.server, roomName('vanish'), async ([a, b], [, bId]) => {
       // As if the browser crashed or the network went away: no leave request reaches the server.
       await b.page.evaluate(() => {
         navigator.sendBeacon = () => true;
@@ -70,7 +64,7 @@ describe('presence', () => {
   });
 
   test('a reloaded page comes back into the call', { timeout: 90_000 }, async () => {
-    await withTwoPeers(browser, server, roomName('reload'), async ([a, b], [aId, bId]) => {
+    await withTwoPeers(call.browser, call.server, roomName('reload'), async ([a, b], [aId, bId]) => {
       await b.page.reload();
       await waitForBody(b, () => Boolean(document.body.dataset.peer), 20_000, 'a peer id after the reload');
       const newBId = await peerId(b);
@@ -83,33 +77,20 @@ describe('presence', () => {
 });
 
 describe('a full room', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({ name: 'room-full', settings: { max_peers: 2 } });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.stop();
-  });
+  const call = serverAndBrowser({ name: 'room-full', settings: { max_peers: 2 } });
 
   test('turns the extra peer away with a clear message and leaves the call alone', { timeout: 90_000 }, async () => {
     const room = roomName('full');
-    await withTwoPeers(browser, server, room, async (peers, [aId, bId]) => {
+    await withTwoPeers(call.browser, call.server, room, async (peers, [aId, bId]) => {
       const [a, b] = peers;
-      const c = await openPeer(browser, `${server.url}?room=${room}`, { name: 'c' });
+      const c = await openPeer(call.browser, `${call.server.url}?room=${room}`, { name: 'c' });
       peers.push(c);
       await waitForBody(c, () => document.body.dataset.state === 'full', 20_000, 'room-full state');
-      const status = await c.page.evaluate(() => ({
-        kind: document.querySelector('#status')?.dataset.kind,
-        visible: !document.querySelector('#status')?.hidden,
-        text: document.querySelector('#status-text')?.textContent ?? '',
-      }));
+      const status = await statusBanner(c);
       assert.equal(status.kind, 'full');
       assert.ok(status.visible, 'the message is shown');
       assert.match(status.text, /full/i, `the message says the room is full: "${status.text}"`);
-      assert.ok(await c.page.locator('#status-text').isVisible(), 'the message is visible on screen');
+      assert.ok(await c.page.locator(UI.statusText).isVisible(), 'the message is visible on screen');
       assert.equal(await connectedCount(c), 0);
       assert.equal((await remoteTiles(c)).length, 0, 'the extra peer sees nobody');
 

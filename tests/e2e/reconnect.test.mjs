@@ -3,47 +3,38 @@
 // new peer, whose offers and answers cross the gap, still connecting with everybody.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { launchBrowser } from './lib/browser.mjs';
-import { joinCall, waitForMesh, withTwoPeers } from './lib/client.mjs';
-import { roomName, startServer } from './lib/server.mjs';
+import { bodyData, joinCall, waitForMesh, withTwoPeers } from './lib/client.mjs';
+import { serverAndBrowser } from './lib/fixture.mjs';
+import { roomName } from './lib/server.mjs';
 
 async function streamCount(peer) {
   return peer.page.evaluate(() => window.webrtcCgi.streams.length);
 }
 
 describe('a cut event stream', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await startServer({ name: 'reconnect' });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.stop();
-  });
+  const call = serverAndBrowser({ name: 'reconnect' });
 
   for (const cut of ['kill', 'restart']) {
     const what = cut === 'kill' ? 'the stream\'s CGI process is killed' : 'Apache is restarted';
     test(`${what}: the client reconnects and a peer joining during the gap connects`, { timeout: 120_000 }, async () => {
       const room = roomName(cut);
-      await withTwoPeers(browser, server, room, async (peers, [aId]) => {
+      await withTwoPeers(call.browser, call.server, room, async (peers, [aId]) => {
         const [a, b] = peers;
         const streamsBefore = await streamCount(a);
 
         if (cut === 'kill') {
-          assert.ok(server.killEventStreams(aId) >= 1, 'a held event stream of a was running');
+          assert.ok(call.server.killEventStreams(aId) >= 1, 'a held event stream of a was running');
         } else {
-          server.signal('restart');
+          call.server.signal('restart');
         }
         // Join at once, so that c's join and its negotiation reach a while a has no stream.
-        const c = await joinCall(browser, server, room, { name: 'c' });
+        const c = await joinCall(call.browser, call.server, room, { name: 'c' });
         peers.push(c);
         await waitForMesh([a, b, c], 60_000);
         assert.ok(await streamCount(a) > streamsBefore, 'a opened a new event stream');
-        assert.equal(await a.page.evaluate(() => document.body.dataset.state), 'live');
+        assert.equal(await bodyData(a, 'state'), 'live');
       });
     });
   }

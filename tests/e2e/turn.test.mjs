@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser } from './lib/browser.mjs';
 import { peerId, withTwoPeers } from './lib/client.mjs';
-import { freePort, roomName, startServer } from './lib/server.mjs';
+import { serverAndBrowser } from './lib/fixture.mjs';
+import { freePort, roomName } from './lib/server.mjs';
 
 const TURNSERVER = process.env.TURNSERVER || '/usr/bin/turnserver';
 const SECRET = `e2e-turn-secret-${process.pid}-${Date.now()}`;
@@ -50,28 +50,23 @@ async function startTurn() {
 
 describe('a call relayed through coturn', () => {
   let turn;
-  let server;
-  let browser;
+  // Registered before the fixture, so coturn runs (and its port is known) before the server
+  // starts.
   before(async () => {
     turn = await startTurn();
-    server = await startServer({
-      name: 'turn',
-      settings: {
-        ice_servers: [],
-        ice_transport_policy: 'relay',
-        turn: { urls: [`turn:127.0.0.1:${turn.port}?transport=udp`], secret: SECRET, ttl_seconds: 600 },
-      },
-    });
-    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    server?.stop();
-    turn?.stop();
-  });
+  after(() => turn?.stop());
+  const call = serverAndBrowser(() => ({
+    name: 'turn',
+    settings: {
+      ice_servers: [],
+      ice_transport_policy: 'relay',
+      turn: { urls: [`turn:127.0.0.1:${turn.port}?transport=udp`], secret: SECRET, ttl_seconds: 600 },
+    },
+  }));
 
   test('two peers forced to relay connect with the generated credentials', { timeout: 90_000 }, async () => {
-    await withTwoPeers(browser, server, roomName('turn'), async (peers) => {
+    await withTwoPeers(call.browser, call.server, roomName('turn'), async (peers) => {
       for (const peer of peers) {
         const types = await peer.page.evaluate(async () => {
           const found = [];

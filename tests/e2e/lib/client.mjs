@@ -1,11 +1,119 @@
 // The browser client's page as a user sees it, through the stable hooks documented at the top
 // of www/app.js (body data attributes, #tiles > figure.tile, #chat-*, #status). Only this file
-// knows those names, so a change of the page touches one place.
+// knows those names (UI, and CHECK_PAGE for the self-check page), so a change of the page
+// touches one place; the tests name controls through UI and act through the helpers below.
 
 import { closePeers, connectedCount, openPeer, trafficLog, waitForConnected, waitForPlayingVideos } from './browser.mjs';
 
 export const REMOTE_TILE = '#tiles > figure.tile:not([data-self="true"])';
 export const REMOTE_VIDEO = `${REMOTE_TILE} video`;
+
+/** The call page's elements, by what they are for. */
+export const UI = Object.freeze({
+  remoteTile: REMOTE_TILE,
+  remoteVideo: REMOTE_VIDEO,
+  video: '#tiles video',
+  /** The tile of one peer, by id. */
+  tileOf: (id) => `#tiles > figure.tile[data-peer="${id}"]`,
+  waiting: '#waiting',
+  roomLink: '#room-link',
+  status: '#status',
+  statusText: '#status-text',
+  mic: '#mic',
+  camera: '#camera',
+  share: '#share',
+  devices: '#devices',
+  devicesDialog: '#devices-dialog',
+  cameraOption: '#camera-select option',
+  micOption: '#mic-select option',
+  hangup: '#hangup',
+  ended: '#ended',
+  rejoin: '#rejoin',
+  chatToggle: '#chat-toggle',
+  chatClose: '#chat-close',
+  chatInput: '#chat-input',
+  chatSend: '#chat-send',
+  chatMessage: '#chat-log li.message',
+  chatText: '#chat-log li.message .text',
+  ownChatText: '#chat-log li.message[data-from="self"] .text',
+  /** Elements that markup in a chat message would create if it were not shown as text. */
+  chatMarkup: '#chat-log img, #chat-log b',
+});
+
+/** The self-check page (?mode=check). */
+export const CHECK_PAGE = Object.freeze({
+  streaming: 'streaming',
+  streamingResult: 'streaming-result',
+  dataRow: 'tr:nth-child(4)',
+});
+
+/** One of the page body's data attributes (state, peer, peers). */
+export async function bodyData(peer, name) {
+  return peer.page.evaluate((key) => document.body.dataset[key], name);
+}
+
+/** Waits until the panel shown to a peer alone in the room is visible. */
+export async function waitForWaitingPanel(peer, timeoutMs) {
+  await waitForBody(peer, (selector) => !document.querySelector(selector).hidden, timeoutMs, 'waiting panel', UI.waiting);
+}
+
+/** Waits until `peer`'s tile of `otherId` has the data attribute `attribute` equal to `value`. */
+export async function waitForTile(peer, otherId, attribute, value, timeoutMs = 15_000) {
+  await waitForBody(
+    peer,
+    ([selector, name, expected]) => document.querySelector(selector)?.dataset[name] === expected,
+    timeoutMs,
+    `tile ${otherId} with ${attribute}=${value}`,
+    [UI.tileOf(otherId), attribute, value],
+  );
+}
+
+/** Waits until `peer` shows no tile of `otherId` any more. */
+export async function waitForTileGone(peer, otherId, timeoutMs) {
+  await waitForBody(peer, (selector) => !document.querySelector(selector), timeoutMs, 'the tile removed', UI.tileOf(otherId));
+}
+
+/** Whether the control `selector` says it is pressed (aria-pressed="true"). */
+export async function pressed(peer, selector) {
+  return (await peer.page.getAttribute(selector, 'aria-pressed')) === 'true';
+}
+
+/** On a narrow screen the chat panel covers the call: closes it, as a phone user would. */
+export async function closeChatPanel(peer) {
+  if (await peer.page.locator(UI.chatClose).isVisible()) await peer.page.click(UI.chatClose);
+}
+
+/** Types `text` into the chat and sends it, opening the chat panel first if it is closed. */
+export async function sendChat(peer, text) {
+  await peer.page.waitForFunction((selector) => !document.querySelector(selector).disabled, UI.chatSend, { timeout: 20_000 });
+  if (!(await peer.page.locator(UI.chatInput).isVisible())) await peer.page.click(UI.chatToggle);
+  await peer.page.fill(UI.chatInput, text);
+  await peer.page.click(UI.chatSend);
+}
+
+/** Waits until a chat message with exactly `text` is shown. */
+export async function waitForChat(peer, text, timeoutMs = 15_000) {
+  await peer.page.waitForFunction(
+    ([selector, expected]) => [...document.querySelectorAll(selector)].some((node) => node.textContent === expected),
+    [UI.chatText, text],
+    { timeout: timeoutMs },
+  );
+}
+
+/** The sender's id that the chat shows for the message `text`. */
+export async function chatSender(peer, text) {
+  return peer.page.$$eval(UI.chatMessage, (items, expected) =>
+    items.find((item) => item.querySelector('.text')?.textContent === expected)?.dataset.from, text);
+}
+
+/** The room-full/error banner as {kind, visible, text}. */
+export async function statusBanner(peer) {
+  return peer.page.evaluate(([status, statusText]) => ({
+    kind: document.querySelector(status)?.dataset.kind,
+    visible: !document.querySelector(status)?.hidden,
+    text: document.querySelector(statusText)?.textContent ?? '',
+  }), [UI.status, UI.statusText]);
+}
 
 /** Opens the room's page in a new browser context and waits until the client has joined. */
 export async function joinCall(browser, server, room, options = {}) {
@@ -26,13 +134,13 @@ export async function waitForBody(peer, predicate, timeoutMs, what, argument = u
 }
 
 export async function describePage(peer) {
-  return peer.page.evaluate((selector) => JSON.stringify({
+  return peer.page.evaluate(([selector, statusSelector, statusTextSelector]) => JSON.stringify({
     state: document.body.dataset.state,
     peer: document.body.dataset.peer,
     peers: document.body.dataset.peers,
     tiles: [...document.querySelectorAll(selector)].map((tile) => `${tile.dataset.peer}:${tile.dataset.state}`),
-    status: document.querySelector('#status')?.dataset.kind,
-    statusText: document.querySelector('#status-text')?.textContent,
+    status: document.querySelector(statusSelector)?.dataset.kind,
+    statusText: document.querySelector(statusTextSelector)?.textContent,
     debug: (() => {
       try {
         const info = window.webrtcCgi;
@@ -41,7 +149,7 @@ export async function describePage(peer) {
         return String(error);
       }
     })(),
-  }), REMOTE_TILE);
+  }), [REMOTE_TILE, UI.status, UI.statusText]);
 }
 
 export async function peerId(peer) {

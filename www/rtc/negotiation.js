@@ -1,12 +1,14 @@
 // Perfect negotiation for one RTCPeerConnection (the pattern of MDN's "Perfect negotiation").
-// It owns the offer/answer exchange, trickle ICE with batched candidates, and ICE restarts when
-// the connection fails or stays disconnected. The same code runs on both ends of a connection;
-// only the `polite` flag differs, and both ends derive it from the two peer ids, so they always
+// It owns the offer/answer exchange and trickle ICE with batched candidates; ice-restart.js,
+// which it starts, restarts ICE when the connection fails or stays disconnected. The same
+// code runs on both ends of a connection; only the `polite` flag differs, and both ends derive it from the two peer ids, so they always
 // disagree about it. It knows nothing of the DOM, of media or of HTTP: the signaling channel is
 // injected as {send, onmessage}, and timers are injectable, so tests drive it with fakes.
 'use strict';
 
-import { createBatcher, realTimers } from './batcher.js';
+import { realTimers } from '../timers.js';
+import { createBatcher } from './batcher.js';
+import { createIceRestarts } from './ice-restart.js';
 
 /**
  * @typedef {{type: 'description', data: {type: RTCSdpType, sdp?: string}}
@@ -27,7 +29,7 @@ import { createBatcher, realTimers } from './batcher.js';
  * @property {RTCPeerConnection} pc
  * @property {boolean} polite The polite side yields when both sides offer at once.
  * @property {SignalingChannel} signaling
- * @property {import('./batcher.js').Timers} [timers]
+ * @property {import('../timers.js').Timers} [timers]
  * @property {number} [candidateDelayMs] How long a burst of candidates is collected at most
  *   (it leaves sooner once it pauses: see batcher.js).
  * @property {number} [disconnectedGraceMs] How long "disconnected" may last before the
@@ -65,16 +67,6 @@ export function isPolite(localId, remoteId) {
 }
 
 /**
- * The state used for restart decisions. Browsers without `connectionState` (older Firefox)
- * still report the ICE state, which carries the same failed / disconnected information.
- * @param {RTCPeerConnection} pc
- * @returns {string}
- */
-export function connectionStateOf(pc) {
-  return pc.connectionState ?? pc.iceConnectionState;
-}
-
-/**
  * Attaches perfect negotiation to `pc`. Call it before adding tracks or data channels, so the
  * first `negotiationneeded` event is not missed.
  * @param {NegotiatorOptions} options
@@ -83,20 +75,12 @@ export function connectionStateOf(pc) {
 export function negotiate(options) {
   const { pc, polite, signaling } = options;
   const timers = options.timers ?? realTimers;
-  const disconnectedGraceMs = options.disconnectedGraceMs ?? 4000;
-  const failedGraceMs = options.failedGraceMs ?? 3000;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 15000;
   const onError = options.onError ?? ((error) => console.warn('negotiation:', error));
 
   let makingOffer = false;
   let ignoreOffer = false;
   let waitingForOffer = options.waitForOffer ?? false;
-  let restarts = 0;
   let closed = false;
-  /** @type {unknown} */
-  let restartTimer = null;
-  /** @type {unknown} */
-  let connectTimer = null;
   // Messages are handled one after another: a description applied while the previous one is
   // still being applied would see a half-updated signalingState and misjudge a collision.
   /** @type {Promise<void>} */
@@ -178,107 +162,29 @@ export function negotiate(options) {
     }
   }
 
-  function restartIce() {
-    if (closed) return;
-    restarts += 1;
-    pc.restartIce();
-    armConnectTimer();
-  }
-
-  /** @param {unknown} handle */
-  function clear(handle) {
-    if (handle !== null) timers.clearTimeout(handle);
-  }
-
-  // Both sides notice a failure at about the same moment. If both restarted at once, their
-  // restart offers would collide, and a rollback while ICE is gathering can leave a browser's
-  // gatherer stuck. So the impolite side acts first and the polite side only steps in when
-  // the impolite one has not managed (its offer would have moved the state on by then).
-  const politeFactor = polite ? 2 : 1;
-
-  /**
-   * @param {number} delayMs
-   * @param {(state: string) => boolean} stillBad
-   */
-  function restartLater(delayMs, stillBad) {
-    clear(restartTimer);
-    restartTimer = timers.setTimeout(() => {
-      restartTimer = null;
-      if (stillBad(connectionStateOf(pc))) restartIce();
-    }, delayMs);
-  }
-
-  // A connection that never gets going (no candidates arrive, or a browser's ICE agent stalls)
-  // reports no failure at all; this timer treats "not connected after a while" as one.
-  function armConnectTimer() {
-    clear(connectTimer);
-    connectTimer = timers.setTimeout(() => {
-      connectTimer = null;
-      if (isUp(connectionStateOf(pc))) return;
-      if (restarts > 0 && options.onStuck) options.onStuck();
-      else restartIce();
-    }, connectTimeoutMs * politeFactor);
-  }
-
-  /** @param {string} state */
-  function isUp(state) {
-    return state === 'connected' || state === 'completed';
-  }
-
-  function onStateChange() {
-    if (closed) return;
-    const state = connectionStateOf(pc);
-    if (state === 'failed') {
-      if (polite) restartLater(failedGraceMs, (now) => now === 'failed');
-      else {
-        clear(restartTimer);
-        restartTimer = null;
-        restartIce();
-      }
-    } else if (state === 'disconnected') {
-      // "disconnected" often heals by itself within a second or two (a Wi-Fi hiccup), so a
-      // restart waits to see whether it lasts.
-      if (restartTimer === null) {
-        restartLater(disconnectedGraceMs * politeFactor, (now) => now === 'disconnected' || now === 'failed');
-      }
-    } else if (isUp(state)) {
-      clear(restartTimer);
-      restartTimer = null;
-      clear(connectTimer);
-      connectTimer = null;
-    }
-  }
-
   pc.addEventListener('negotiationneeded', onNegotiationNeeded);
   pc.addEventListener('icecandidate', /** @type {any} */ (onIceCandidate));
-  // Listening to both keeps browsers that lack connectionState covered; the handler reads
-  // whichever state exists, so a double event is harmless.
-  pc.addEventListener('connectionstatechange', onStateChange);
-  pc.addEventListener('iceconnectionstatechange', onStateChange);
+  const restarts = createIceRestarts({ ...options, timers, isClosed: () => closed });
   signaling.onmessage = (message) => {
     queue = queue.then(() => handle(message));
     return queue;
   };
-  armConnectTimer();
 
   return {
     offer() {
       if (pc.signalingState === 'stable') onNegotiationNeeded();
     },
-    restartIce,
+    restartIce: restarts.restartIce,
     close() {
       closed = true;
-      clear(restartTimer);
-      clear(connectTimer);
+      restarts.stop();
       candidates.cancel();
       pc.removeEventListener('negotiationneeded', onNegotiationNeeded);
       pc.removeEventListener('icecandidate', /** @type {any} */ (onIceCandidate));
-      pc.removeEventListener('connectionstatechange', onStateChange);
-      pc.removeEventListener('iceconnectionstatechange', onStateChange);
       signaling.onmessage = null;
     },
     flags() {
-      return { makingOffer, ignoreOffer, restarts };
+      return { makingOffer, ignoreOffer, restarts: restarts.count() };
     },
   };
 }

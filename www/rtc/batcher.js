@@ -4,17 +4,7 @@
 // moment and sent together. Timers are injected so that tests control time.
 'use strict';
 
-/**
- * @typedef {object} Timers
- * @property {(fn: () => void, ms: number) => unknown} setTimeout
- * @property {(handle: unknown) => void} clearTimeout
- */
-
-/** @type {Timers} */
-export const realTimers = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(/** @type {any} */ (handle)),
-};
+import { realTimers } from '../timers.js';
 
 /**
  * @template T
@@ -32,7 +22,7 @@ export const realTimers = {
  * TURN servers) leave in bursts of their own.
  * @template T
  * @param {(items: T[]) => void} send
- * @param {{delayMs?: number, quietMs?: number, timers?: Timers}} [options]
+ * @param {{delayMs?: number, quietMs?: number, timers?: import('../timers.js').Timers}} [options]
  * @returns {Batcher<T>}
  */
 export function createBatcher(send, options = {}) {

@@ -1,19 +1,23 @@
-//! The SSE handler: opens a peer's inbox (acknowledging and deleting what the client already
-//! has), sends what is pending, then holds the response open for `hold_seconds`, writing each
-//! new message as it is stored.
+//! The sse mode (`GET ?mode=sse&room=R&peer=ID&token=T[&last=N][&hold=S]`): opens a peer's
+//! inbox under the room's lock (marking the peer present and deleting what the client
+//! acknowledged with `Last-Event-ID`), sends what is pending, then holds the response open
+//! for the hold, writing each new message as it is stored.
 //!
-//! The loop takes its writer and its clock as arguments so that tests drive it without
-//! sleeping. It never holds the room's lock while it waits: `InboxTail` reads without it.
-//! A failed write means the client left; the loop then ends quietly.
+//! The hold never has the room's lock: `InboxTail` reads without it. The loop takes its
+//! writer and its clock as arguments so that tests drive it without sleeping. A failed write
+//! means the client left; the loop then ends quietly.
 
 use std::io::{self, Write};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use crate::config::Settings;
+use super::query::{parse_number, require_method, Input};
+use super::{Context, Reply, Stream};
 use crate::error::Result;
-use crate::request::{Credentials, RoomName};
-use crate::response::write_head;
-use crate::store::{InboxTail, InboxWatch, Record, Store, TailPoll};
+use crate::store::{Access, InboxTail, InboxWatch, Record, Store, TailPoll};
+use crate::stream::{
+    is_disconnect, message_event, named_event, write_padding, write_stream_head, Clock,
+};
+use crate::values::{Credentials, RoomName};
 
 /// How often a held response looks for new messages when nothing wakes it. Each look is one
 /// stat(2) of the inbox. With a watch (inotify) a change wakes the stream at once, and the
@@ -24,69 +28,83 @@ const POLL_INTERVAL: Duration = Duration::from_millis(10);
 const WATCHED_POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Comment lines keep proxies and Apache's `TimeOut` from closing a quiet response.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
-/// A comment that opens every stream. mod_deflate holds back the first bytes of a response
-/// until it has enough to decide whether to compress (`no-gzip` is checked only then), and
-/// some proxies wait for a first block before passing anything on; 2 KiB gets the opening
-/// events through all of them at once. Comments are ignored by EventSource.
-const PADDING_BYTES: usize = 2048;
-
 /// A polling client (hold 0) reconnects at least this far apart.
 const MIN_POLLING_RETRY_MS: u32 = 1000;
 
-pub trait Clock {
-    /// Time since an arbitrary fixed start; never goes backwards.
-    fn elapsed(&self) -> Duration;
-    fn unix_millis(&self) -> u64;
-    fn sleep(&self, duration: Duration);
-    /// Waits up to `duration`, returning early when the watch (if any) reports a change.
-    fn wait(&self, duration: Duration, watch: Option<&mut InboxWatch>);
+#[derive(Debug, PartialEq, Eq)]
+pub struct Sse {
+    pub room: RoomName,
+    pub credentials: Credentials,
+    pub last_event_id: Option<u64>,
+    pub hold_seconds: Option<u32>,
 }
 
-pub struct SystemClock {
-    start: Instant,
-}
-
-impl SystemClock {
-    pub fn new() -> SystemClock {
-        SystemClock {
-            start: Instant::now(),
-        }
-    }
-}
-
-impl Default for SystemClock {
-    fn default() -> SystemClock {
-        SystemClock::new()
-    }
-}
-
-impl Clock for SystemClock {
-    fn elapsed(&self) -> Duration {
-        self.start.elapsed()
-    }
-
-    fn unix_millis(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |duration| duration.as_millis() as u64)
+impl Sse {
+    pub(super) fn parse(input: &Input) -> Result<Sse> {
+        require_method(input.method, "GET", "sse")?;
+        let query = &input.query;
+        query.only(&["mode", "room", "peer", "token", "last", "hold"])?;
+        let header = input
+            .optional("HTTP_LAST_EVENT_ID")
+            .filter(|text| !text.trim().is_empty());
+        let last_event_id = match (header, query.get("last")) {
+            (Some(text), _) => Some(parse_number("Last-Event-ID", text.trim())?),
+            (None, Some(text)) => Some(parse_number("last", text)?),
+            (None, None) => None,
+        };
+        let hold_seconds = query
+            .get("hold")
+            .map(|text| parse_number("hold", text))
+            .transpose()?;
+        Ok(Sse {
+            room: query.room()?,
+            credentials: query.credentials()?,
+            last_event_id,
+            hold_seconds,
+        })
     }
 
-    fn sleep(&self, duration: Duration) {
-        std::thread::sleep(duration);
+    pub(super) fn run(self, context: &Context) -> Result<Reply> {
+        let store = Store::open(context.settings)?;
+        let stream = self.open(&store, context)?;
+        Ok(Reply::Stream(Stream::Events(stream)))
     }
 
-    fn wait(&self, duration: Duration, watch: Option<&mut InboxWatch>) {
-        match watch {
-            Some(watch) => {
-                watch.wait(duration);
-            }
-            None => self.sleep(duration),
-        }
+    /// Checks the peer, marks it present, acknowledges what the client has, and collects
+    /// what is pending. Errors here are answered as ordinary JSON errors (nothing was
+    /// written yet).
+    fn open(&self, store: &Store, context: &Context) -> Result<EventStream> {
+        let settings = context.settings;
+        let now = context.now;
+        store.sweep_if_due(now);
+        let peer = &self.credentials.peer;
+        let (pending, tail) =
+            store.with_room(&self.room, Access::Peer(&self.credentials), now, |room| {
+                room.touch(peer, now);
+                room.open_inbox(peer, self.last_event_id)
+            })?;
+        let hold_seconds = self
+            .hold_seconds
+            .unwrap_or(settings.hold_seconds)
+            .min(settings.hold_seconds);
+        let retry_ms = if hold_seconds == 0 {
+            settings.retry_ms.max(MIN_POLLING_RETRY_MS)
+        } else {
+            settings.retry_ms
+        };
+        let watch = if hold_seconds > 0 { tail.watch() } else { None };
+        Ok(EventStream {
+            pending,
+            tail,
+            watch,
+            hold: Duration::from_secs(u64::from(hold_seconds)),
+            retry_ms,
+        })
     }
 }
 
 /// An opened stream, ready to be written.
-pub struct Stream {
+pub struct EventStream {
     pending: Vec<Record>,
     tail: InboxTail,
     watch: Option<InboxWatch>,
@@ -94,45 +112,7 @@ pub struct Stream {
     retry_ms: u32,
 }
 
-/// Checks the peer, marks it present, acknowledges what the client has, and collects what
-/// is pending. Errors here are answered as ordinary JSON errors (nothing was written yet).
-pub fn open(
-    store: &Store,
-    settings: &Settings,
-    room: &RoomName,
-    credentials: &Credentials,
-    last_event_id: Option<u64>,
-    requested_hold_seconds: Option<u32>,
-    now: u64,
-) -> Result<Stream> {
-    store.sweep_if_due(now);
-    let mut locked = store.lock_room(room)?;
-    locked.expire_stale(now);
-    let opened = locked.authenticate(credentials).and_then(|()| {
-        locked.touch(&credentials.peer, now);
-        locked.open_inbox(&credentials.peer, last_event_id)
-    });
-    locked.finish()?;
-    let (pending, tail) = opened?;
-    let hold_seconds = requested_hold_seconds
-        .unwrap_or(settings.hold_seconds)
-        .min(settings.hold_seconds);
-    let retry_ms = if hold_seconds == 0 {
-        settings.retry_ms.max(MIN_POLLING_RETRY_MS)
-    } else {
-        settings.retry_ms
-    };
-    let watch = if hold_seconds > 0 { tail.watch() } else { None };
-    Ok(Stream {
-        pending,
-        tail,
-        watch,
-        hold: Duration::from_secs(u64::from(hold_seconds)),
-        retry_ms,
-    })
-}
-
-impl Stream {
+impl EventStream {
     /// Writes the whole response. Returns when the hold ends, the peer is removed, or the
     /// client goes away.
     pub fn run(mut self, out: &mut impl Write, clock: &impl Clock) {
@@ -198,80 +178,14 @@ impl Stream {
     }
 }
 
-/// The self-check's streaming test: a few events spaced in time. The page compares their
-/// arrival times to tell a streaming host from one that buffers CGI output.
-pub fn probe(out: &mut impl Write, clock: &impl Clock) {
-    let written = (|| -> io::Result<()> {
-        write_stream_head(out)?;
-        write_padding(out)?;
-        // A long retry keeps a browser that reconnects after the test from repeating it.
-        out.write_all(b"retry: 60000\n\n")?;
-        for tick in 0..PROBE_TICKS {
-            if tick > 0 {
-                clock.sleep(PROBE_SPACING);
-            }
-            let data = format!("{{\"n\":{tick},\"t\":{}}}", clock.unix_millis());
-            out.write_all(named_event("tick", &data).as_bytes())?;
-            out.flush()?;
-        }
-        out.write_all(named_event("done", "{}").as_bytes())?;
-        out.flush()
-    })();
-    if let Err(error) = written {
-        if !is_disconnect(&error) {
-            eprintln!("webrtc.cgi: probe stream: {error}");
-        }
-    }
-}
-
-const PROBE_TICKS: u32 = 5;
-const PROBE_SPACING: Duration = Duration::from_millis(400);
-
-/// The head of an event stream. `X-Accel-Buffering` asks an nginx proxy in front of Apache
-/// (common on cPanel hosts) to pass each event on at once.
-fn write_stream_head(out: &mut impl Write) -> io::Result<()> {
-    write_head(
-        out,
-        200,
-        &[
-            ("Content-Type", "text/event-stream".to_string()),
-            ("Cache-Control", "no-store".to_string()),
-            ("X-Accel-Buffering", "no".to_string()),
-        ],
-    )
-}
-
-fn write_padding(out: &mut impl Write) -> io::Result<()> {
-    let mut line = [b' '; PADDING_BYTES];
-    line[0] = b':';
-    line[PADDING_BYTES - 1] = b'\n';
-    out.write_all(&line)
-}
-
-fn is_disconnect(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset | io::ErrorKind::WriteZero
-    )
-}
-
-/// A message as an SSE event. Payloads are single lines (the request parser and the store
-/// guarantee it), so one `data:` line carries each.
-pub fn message_event(record: &Record) -> String {
-    format!("id: {}\ndata: {}\n\n", record.id, record.payload)
-}
-
-/// A named event that `onmessage` does not see and that leaves `lastEventId` alone.
-pub fn named_event(name: &str, data: &str) -> String {
-    format!("event: {name}\ndata: {data}\n\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::cell::{Cell, RefCell};
 
-    use crate::request::PeerId;
+    use crate::config::Settings;
+    use crate::stream::PADDING_BYTES;
+    use crate::values::{EventData, MessageType, PeerId};
 
     /// A clock that advances only when the loop sleeps, and runs an action at each sleep.
     struct FakeClock<'a> {
@@ -314,9 +228,9 @@ mod tests {
     }
 
     fn join(store: &Store, room: &RoomName) -> Credentials {
-        let mut locked = store.lock_room(room).unwrap();
-        let joined = locked.join(0).unwrap();
-        locked.finish().unwrap();
+        let joined = store
+            .with_room(room, Access::Anyone, 0, |room| room.join(0))
+            .unwrap();
         Credentials {
             peer: joined.peer,
             token: joined.token,
@@ -324,9 +238,33 @@ mod tests {
     }
 
     fn send(store: &Store, room: &RoomName, from: &PeerId, kind: &str) {
-        let mut locked = store.lock_room(room).unwrap();
-        locked.deliver(from, None, kind, None, 0).unwrap();
-        locked.finish().unwrap();
+        let kind = MessageType::parse(kind).unwrap();
+        store
+            .with_room(room, Access::Anyone, 0, |room| {
+                room.deliver(from, None, &kind, None::<&EventData>, 0)
+            })
+            .unwrap();
+    }
+
+    /// Opens a stream as the sse mode does, at time 0.
+    fn open(
+        store: &Store,
+        settings: &Settings,
+        room: &RoomName,
+        peer: &Credentials,
+    ) -> EventStream {
+        let request = Sse {
+            room: room.clone(),
+            credentials: peer.clone(),
+            last_event_id: None,
+            hold_seconds: None,
+        };
+        let context = Context {
+            settings,
+            now: 0,
+            script_name: "",
+        };
+        request.open(store, &context).unwrap()
     }
 
     #[test]
@@ -336,7 +274,7 @@ mod tests {
         let room = RoomName::parse("r").unwrap();
         let alice = join(&store, &room);
         let bob = join(&store, &room);
-        let stream = open(&store, &fixture.settings, &room, &bob, None, None, 0).unwrap();
+        let stream = open(&store, &fixture.settings, &room, &bob);
         let sent_at = Cell::new(None);
         let clock = FakeClock {
             now: Cell::new(Duration::ZERO),
@@ -388,14 +326,14 @@ mod tests {
         let room = RoomName::parse("r").unwrap();
         let _alice = join(&store, &room);
         let bob = join(&store, &room);
-        let stream = open(&store, &fixture.settings, &room, &bob, None, None, 0).unwrap();
+        let stream = open(&store, &fixture.settings, &room, &bob);
         let clock = FakeClock {
             now: Cell::new(Duration::ZERO),
             on_sleep: RefCell::new(Box::new(|now: Duration| {
                 if now == Duration::from_secs(1) {
-                    let mut locked = store.lock_room(&room).unwrap();
-                    locked.leave(&bob.peer).unwrap();
-                    locked.finish().unwrap();
+                    store
+                        .with_room(&room, Access::Anyone, 0, |room| room.leave(&bob.peer))
+                        .unwrap();
                 }
             })),
         };
@@ -424,7 +362,7 @@ mod tests {
         let store = Store::open(&fixture.settings).unwrap();
         let room = RoomName::parse("r").unwrap();
         let bob = join(&store, &room);
-        let stream = open(&store, &fixture.settings, &room, &bob, None, None, 0).unwrap();
+        let stream = open(&store, &fixture.settings, &room, &bob);
         let clock = FakeClock {
             now: Cell::new(Duration::ZERO),
             on_sleep: RefCell::new(Box::new(|_| {})),
@@ -435,18 +373,5 @@ mod tests {
             Duration::ZERO,
             "no waiting for a client that is gone"
         );
-    }
-
-    #[test]
-    fn events_are_framed_for_event_source() {
-        let record = Record {
-            id: 7,
-            payload: "{\"from\":\"a\",\"type\":\"x\"}".to_string(),
-        };
-        assert_eq!(
-            message_event(&record),
-            "id: 7\ndata: {\"from\":\"a\",\"type\":\"x\"}\n\n"
-        );
-        assert_eq!(named_event("bye", "{}"), "event: bye\ndata: {}\n\n");
     }
 }

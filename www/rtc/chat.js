@@ -1,7 +1,6 @@
 // What peers say to each other over the data channel: chat lines and small status notes
 // ("my microphone is muted"). It owns the wire format and its validation; everything that
 // comes from a peer passes through parsePeerMessage before the rest of the client sees it.
-// It also derives the neutral names and colours a peer is shown with.
 'use strict';
 
 /** Longer chat lines are cut; a data channel message should stay far below 16 KiB. */
@@ -70,24 +69,4 @@ export function parsePeerMessage(raw) {
     };
   }
   return null;
-}
-
-/**
- * A short, stable name for a peer, since the protocol carries no names.
- * @param {string} peerId
- * @returns {string}
- */
-export function peerLabel(peerId) {
-  return `Guest ${peerId.slice(0, 4)}`;
-}
-
-/**
- * A stable hue (0-359) for a peer's avatar and chat name, so a peer is recognisable.
- * @param {string} peerId
- * @returns {number}
- */
-export function peerHue(peerId) {
-  let hash = 0;
-  for (let i = 0; i < peerId.length; i += 1) hash = (hash * 31 + peerId.charCodeAt(i)) >>> 0;
-  return hash % 360;
 }

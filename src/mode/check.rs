@@ -1,12 +1,57 @@
-//! The self-check page (`?mode=check`): what a site owner opens right after uploading, to
-//! see whether this host can run the chat and what to change if not. It shows facts and
-//! advice only; it never shows secrets (tokens, the TURN secret) or full paths.
+//! The check mode (`GET ?mode=check`): the self-check page, what a site owner opens right
+//! after uploading, to see whether this host can run the chat and what to change if not. It
+//! shows facts and advice only; it never shows secrets (tokens, the TURN secret) or full
+//! paths.
 
+use super::query::{require_method, Input};
+use super::{Context, Reply};
+use crate::assets::{asset_href, script_url, CONTENT_SECURITY_POLICY, SELF_CHECK_SCRIPT, VERSION};
 use crate::config::Settings;
-use crate::error::Error;
-use crate::page::{asset_href, script_url, CONTENT_SECURITY_POLICY, SELF_CHECK_SCRIPT, VERSION};
+use crate::error::{Error, Result};
 use crate::response::{html_escape, Response};
 use crate::store::Store;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Check {
+    /// Whether the page came over https (or from this machine, which browsers treat as
+    /// secure too).
+    pub https: bool,
+    pub server_software: String,
+}
+
+impl Check {
+    pub(super) fn parse(input: &Input) -> Result<Check> {
+        require_method(input.method, "GET", "check")?;
+        input.query.only(&["mode"])?;
+        // Browsers treat loopback addresses as secure, so a local test counts.
+        let host = input.variable("HTTP_HOST");
+        let host = host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        });
+        let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+        let https = local
+            || input.variable("HTTPS").eq_ignore_ascii_case("on")
+            || input.variable("REQUEST_SCHEME") == "https"
+            || input.variable("HTTP_X_FORWARDED_PROTO") == "https";
+        Ok(Check {
+            https,
+            server_software: input.variable("SERVER_SOFTWARE").to_string(),
+        })
+    }
+
+    pub(super) fn run(self, context: &Context) -> Result<Reply> {
+        Ok(Reply::Whole(page(
+            context.settings,
+            self.https,
+            &self.server_software,
+            context.script_name,
+        )))
+    }
+}
 
 enum Verdict {
     Good,
@@ -28,12 +73,12 @@ fn row(name: &'static str, verdict: Verdict, text: impl Into<String>) -> Row {
     }
 }
 
-pub fn page(
-    settings: &Settings,
-    https: bool,
-    server_software: &str,
-    script_name: &str,
-) -> Response {
+fn page(settings: &Settings, https: bool, server_software: &str, script_name: &str) -> Response {
+    render(&rows(settings, https, server_software), script_name)
+}
+
+/// What the page reports, one row per fact.
+fn rows(settings: &Settings, https: bool, server_software: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     let static_build = cfg!(target_feature = "crt-static");
     rows.push(row(
@@ -145,13 +190,16 @@ pub fn page(
             "none: calls between some networks (mobile data, strict company networks) will not connect. Add a TURN server to webrtc.json.",
         )
     });
+    rows
+}
 
+fn render(rows: &[Row], script_name: &str) -> Response {
     let mut table = String::new();
     for Row {
         name,
         verdict,
         text,
-    } in &rows
+    } in rows
     {
         let (class, mark) = match verdict {
             Verdict::Good => ("good", "✔"),

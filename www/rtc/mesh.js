@@ -1,0 +1,275 @@
+// The mesh: one RTCPeerConnection per remote peer, each with its own perfect negotiation over
+// the signaling transport. It decides who offers (the newcomer), what a join, leave or reset
+// from the server does to a connection, which local tracks a new connection starts with, and
+// how a track change reaches every connection. Media capture, the data channel's content and
+// the DOM belong elsewhere; connections come from `newConnection`, so tests pass fakes.
+'use strict';
+
+import { connectionStateOf } from './ice-restart.js';
+import { isPolite, negotiate } from './negotiation.js';
+
+/**
+ * @typedef {object} RemotePeer
+ * @property {string} id
+ * @property {RTCPeerConnection} pc
+ * @property {import('./negotiation.js').Negotiator} negotiator
+ * @property {import('./negotiation.js').SignalingChannel} signaling
+ * @property {MediaStream} stream
+ * @property {{audio: RTCRtpSender | null, video: RTCRtpSender | null}} senders
+ */
+
+/**
+ * What a new connection sends: the tracks of each kind (or null), announced in `stream` so
+ * that a peer's ontrack groups them.
+ * @typedef {{audio: MediaStreamTrack | null, video: MediaStreamTrack | null, stream: MediaStream}} LocalTracks
+ */
+
+/**
+ * @typedef {object} MeshOptions
+ * @property {import('./call.js').CallView} view
+ * @property {(message: {to: string, type: string, data?: unknown}) => void} post The
+ *   transport's post.
+ * @property {() => RTCPeerConnection} newConnection
+ * @property {() => MediaStream} newStream A MediaStream for a peer's incoming tracks.
+ * @property {() => LocalTracks} localTracks
+ * @property {import('./data-channel.js').Channels} channels
+ * @property {Partial<import('./negotiation.js').NegotiatorOptions>} [negotiation] Extra
+ *   options for every negotiator (tests pass fake timers).
+ */
+
+/**
+ * Gives a new connection the local tracks.
+ * @param {RemotePeer} peer
+ * @param {LocalTracks} local
+ * @param {boolean} offering
+ */
+function addLocalTracks(peer, local, offering) {
+  if (offering) {
+    // The offer goes out at once, camera and microphone ready or not: a track that comes
+    // later takes its place in the sender with replaceTrack, which needs no new offer.
+    const init = { direction: /** @type {const} */ ('sendrecv'), streams: [local.stream] };
+    peer.senders.audio = peer.pc.addTransceiver(local.audio ?? 'audio', init).sender;
+    peer.senders.video = peer.pc.addTransceiver(local.video ?? 'video', init).sender;
+  } else {
+    // The answering side adds tracks before the offer is applied, so that the offer's
+    // sections take them up (a transceiver added on its own would need another offer).
+    if (local.audio) peer.senders.audio = peer.pc.addTrack(local.audio, local.stream);
+    if (local.video) peer.senders.video = peer.pc.addTrack(local.video, local.stream);
+  }
+}
+
+/**
+ * Reports a connection's incoming tracks and state changes to the view while it is the
+ * peer's current one.
+ * @param {RemotePeer} peer
+ * @param {() => boolean} isCurrent
+ * @param {import('./call.js').CallView} view
+ */
+function watch(peer, isCurrent, view) {
+  const { id, pc } = peer;
+  pc.addEventListener('track', (event) => {
+    if (!isCurrent()) return;
+    if (!peer.stream.getTracks().includes(event.track)) peer.stream.addTrack(event.track);
+    view.peerStream(id, peer.stream);
+  });
+  const reportState = () => {
+    if (isCurrent()) view.peerConnectionState(id, connectionStateOf(pc));
+  };
+  pc.addEventListener('connectionstatechange', reportState);
+  pc.addEventListener('iceconnectionstatechange', reportState);
+}
+
+/**
+ * Sends `track` (or nothing) as this kind to every peer. replaceTrack needs no
+ * renegotiation; a peer that had no sender of this kind gets one added, which renegotiates
+ * by itself.
+ * @param {Iterable<RemotePeer>} peers
+ * @param {'audio' | 'video'} kind
+ * @param {MediaStreamTrack | null} track
+ * @param {MediaStream} stream
+ */
+async function sendTrackTo(peers, kind, track, stream) {
+  const work = [];
+  for (const peer of peers) {
+    const sender = peer.senders[kind];
+    if (sender) work.push(sender.replaceTrack(track).catch((error) => console.warn('replaceTrack:', error)));
+    else if (track) peer.senders[kind] = peer.pc.addTrack(track, stream);
+  }
+  await Promise.all(work);
+}
+
+/**
+ * @param {Map<string, RemotePeer>} peers
+ * @param {string | null} selfId
+ * @param {import('./data-channel.js').Channels} channels
+ */
+function snapshotOf(peers, selfId, channels) {
+  const snapshot = new Map();
+  for (const [id, peer] of peers) {
+    snapshot.set(id, {
+      connectionState: connectionStateOf(peer.pc),
+      iceConnectionState: peer.pc.iceConnectionState,
+      signalingState: peer.pc.signalingState,
+      channelState: channels.state(id),
+      polite: selfId ? isPolite(selfId, id) : null,
+    });
+  }
+  return snapshot;
+}
+
+/**
+ * @param {MeshOptions} options
+ */
+export function createMesh(options) {
+  const { view, channels } = options;
+  /** @type {Map<string, RemotePeer>} */
+  const peers = new Map();
+  /** @type {string | null} */
+  let selfId = null;
+
+  /**
+   * @param {string} id
+   * @param {{offering?: boolean}} [how] offering: this side makes the first offer; otherwise
+   *   it waits for the other side's.
+   * @returns {RemotePeer | null}
+   */
+  function addPeer(id, how = {}) {
+    if (!selfId || id === selfId) return null;
+    const existing = peers.get(id);
+    if (existing) return existing;
+
+    const pc = options.newConnection();
+    /** @type {import('./negotiation.js').SignalingChannel} */
+    const signaling = {
+      send: (message) => options.post({ to: id, type: message.type, data: message.data }),
+      onmessage: null,
+    };
+    const polite = isPolite(selfId, id);
+    const negotiator = negotiate({
+      ...options.negotiation,
+      pc,
+      polite,
+      signaling,
+      waitForOffer: !how.offering,
+      // A connection that an ICE restart did not bring up is started afresh. Only the impolite
+      // side does that, so the two sides never replace the connection at the same time.
+      onStuck: polite ? undefined : () => resetPeer(id),
+    });
+    channels.attach(id, pc);
+    /** @type {RemotePeer} */
+    const peer = { id, pc, negotiator, signaling, stream: options.newStream(), senders: { audio: null, video: null } };
+    peers.set(id, peer);
+    view.peerAdded(id);
+    addLocalTracks(peer, options.localTracks(), how.offering === true);
+    watch(peer, () => peers.get(id) === peer, view);
+    view.peerConnectionState(id, connectionStateOf(pc));
+    if (how.offering) negotiator.offer();
+    return peer;
+  }
+
+  /**
+   * Closes the connection to a peer but keeps its tile.
+   * @param {string} id
+   */
+  function dropConnection(id) {
+    const peer = peers.get(id);
+    if (!peer) return;
+    peers.delete(id);
+    peer.negotiator.close();
+    channels.detach(id);
+    peer.pc.close();
+  }
+
+  /** @param {string} id */
+  function removePeer(id) {
+    const known = peers.has(id);
+    dropConnection(id);
+    if (known) view.peerRemoved(id);
+  }
+
+  function removeAll() {
+    for (const id of [...peers.keys()]) removePeer(id);
+  }
+
+  /**
+   * Replaces a connection that could not be repaired with a new one. The peer is told first,
+   * so that it drops its end too and answers the new offer with a fresh connection.
+   * @param {string} id
+   */
+  function resetPeer(id) {
+    if (!peers.has(id)) return;
+    dropConnection(id);
+    options.post({ to: id, type: 'reset' });
+    addPeer(id, { offering: true });
+  }
+
+  return {
+    /**
+     * A (re)join: every earlier connection is gone, and the newcomer connects to everyone
+     * already there; they answer. Were both sides to offer at once, perfect negotiation would
+     * sort it out, but the rollback it needs can stall ICE gathering in some browsers, so the
+     * first offer comes from one side only.
+     * @param {string} peerId This client's new id.
+     * @param {string[]} others The peers already in the room.
+     */
+    joined(peerId, others) {
+      removeAll();
+      selfId = peerId;
+      view.selfId(selfId);
+      for (const id of others) addPeer(id, { offering: true });
+    },
+
+    /** @param {import('../net/protocol.js').ServerMessage} message */
+    handle(message) {
+      const from = message.from;
+      if (message.type === 'join') {
+        // The newcomer sends the first offer. The connection is set up now, ahead of it, so
+        // that the offer finds everything ready.
+        addPeer(from);
+      } else if (message.type === 'leave') {
+        removePeer(from);
+      } else if (message.type === 'reset') {
+        // The other side gave up on this connection and starts a fresh one.
+        dropConnection(from);
+        addPeer(from);
+      } else if (message.type === 'description' || message.type === 'candidates') {
+        // Also covers a peer whose join event this client never saw (it joined under a new
+        // id while this client's stream was down): it is a peer all the same.
+        // Candidates alone cannot start a connection; they belong to an offer that comes first.
+        const peer = peers.get(from) ?? (message.type === 'description' ? addPeer(from) : null);
+        peer?.signaling.onmessage?.(/** @type {any} */ ({ type: message.type, data: message.data }));
+      }
+    },
+
+    /** @param {string} id A peer that is no longer in the room. */
+    remove: removePeer,
+
+    /** Drops every connection and forgets this client's id (hang-up). */
+    leave() {
+      removeAll();
+      selfId = null;
+    },
+
+    /**
+     * @param {'audio' | 'video'} kind
+     * @param {MediaStreamTrack | null} track
+     */
+    sendTrack: (kind, track) => sendTrackTo(peers.values(), kind, track, options.localTracks().stream),
+
+    /** @param {RTCConfiguration} configuration New ICE servers for every connection. */
+    setConfiguration(configuration) {
+      for (const peer of peers.values()) {
+        try {
+          peer.pc.setConfiguration(configuration);
+        } catch (error) {
+          console.warn('setConfiguration:', error);
+        }
+      }
+    },
+
+    selfId: () => selfId,
+
+    /** Read-only snapshot for debugging and end-to-end tests. */
+    snapshot: () => snapshotOf(peers, selfId, channels),
+  };
+}
