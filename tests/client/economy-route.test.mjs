@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRoute, parseEnvelope } from '../../www/mesh/route.js';
-import { isPolite, negotiate } from '../../www/negotiation.js';
+import { isPolite, negotiate } from '../../www/rtc/negotiation.js';
 import { FakePeerConnection, fakeTimers, flushMicrotasks } from './fakes.mjs';
 
 /**
@@ -64,21 +64,18 @@ function pair() {
     },
     /** Delivers what `side` posted through the server, as the server hands it on. */
     serverToOther(side) {
-      for (const message of side.posted.splice(0)) {
-        assert.equal(message.type, 'signal');
-        other(side).route.fromServer(message.data);
-      }
+      for (const message of side.posted.splice(0)) other(side).route.fromServer(message);
     },
   };
 }
 
 const types = (messages) => messages.map((m) => m.data);
 
-test('without an open channel every message goes through the server, in order', () => {
+test('without an open channel every message goes through the server as before, in order', () => {
   const { a, b, serverToOther } = pair();
   for (const n of [1, 2, 3]) a.route.send({ type: 'candidates', data: n });
   assert.equal(a.channel.sent.length, 0);
-  assert.equal(a.posted.length, 3);
+  assert.deepEqual(a.posted, [1, 2, 3].map((n) => ({ type: 'candidates', data: n })), 'the plain protocol messages');
   serverToOther(a);
   assert.deepEqual(types(b.got), [1, 2, 3]);
   assert.equal(a.route.pending(), false, 'what the server took counts as delivered');
@@ -96,6 +93,8 @@ test('an open channel on a connected connection carries the messages, and the ho
   channelToOther(b);
   assert.equal(a.route.pending(), false, 'acknowledged');
   assert.deepEqual(a.route.counts(), { viaChannel: 2, viaServer: 0, resent: 0 });
+  b.route.fromChannel(a.channel.sent[0] ?? '{"kind":"signal","r":"route-a","s":1,"type":"description","data":"offer"}');
+  assert.deepEqual(types(b.got), ['offer', 'c1'], 'a repeated number is not handed on again');
 });
 
 test('an open channel whose connection is down is not used', () => {
@@ -118,7 +117,8 @@ test('messages lost with a closing channel are sent again through the server, be
   b.channel.sent.length = 0;
   closeChannel();
   a.route.send({ type: 'candidates', data: 3 });
-  assert.deepEqual(a.posted.map((m) => m.data.data), [1, 2, 3], 'unacknowledged first, in order');
+  assert.deepEqual(a.posted.map((m) => [m.type, m.data.data ?? m.data]), [['signal', 1], ['signal', 2], ['candidates', 3]],
+    'the unacknowledged first, numbered, in order');
   serverToOther(a);
   assert.deepEqual(types(b.got), [1, 2, 3], 'the resent 1 is recognised as a duplicate');
 });
@@ -138,25 +138,30 @@ test('a message whose acknowledgement does not come in time goes through the ser
   assert.deepEqual(types(b.got), ['offer']);
 });
 
-test('a channel message that overtakes a slower server message waits for it', () => {
-  const { a, b, connect, serverToOther, channelToOther } = pair();
-  a.route.send({ type: 'description', data: 'answer' });
+test('a channel message that overtakes the resent ones waits for them', () => {
+  const { a, b, connect, closeChannel, serverToOther, channelToOther } = pair();
   connect();
-  a.route.send({ type: 'candidates', data: 'late candidate' });
+  a.route.send({ type: 'description', data: 'offer' });
+  // The channel loses it; the link goes down and comes back before the server delivers.
+  a.channel.sent.length = 0;
+  closeChannel();
+  connect();
+  a.route.send({ type: 'candidates', data: 'candidate' });
   channelToOther(a);
   assert.deepEqual(b.got, [], 'a candidate before its description would be refused');
   assert.equal(b.route.pending(), true, 'a gap is something pending');
   serverToOther(a);
-  assert.deepEqual(types(b.got), ['answer', 'late candidate']);
+  assert.deepEqual(types(b.got), ['offer', 'candidate']);
   assert.equal(b.route.pending(), false);
 });
 
 test('messages of a connection the other side replaced are ignored', () => {
   const { b } = pair();
-  b.route.fromServer({ r: 'old', s: 1, type: 'description', data: 'old offer' });
-  b.route.fromServer({ r: 'new', s: 1, type: 'description', data: 'new offer' });
-  b.route.fromServer({ r: 'old', s: 2, type: 'candidates', data: 'old candidate' });
-  b.route.fromServer({ r: 'new', s: 2, type: 'candidates', data: 'new candidate' });
+  const signal = (data) => b.route.fromServer({ type: 'signal', data });
+  signal({ r: 'old', s: 1, type: 'description', data: 'old offer' });
+  signal({ r: 'new', s: 1, type: 'description', data: 'new offer' });
+  signal({ r: 'old', s: 2, type: 'candidates', data: 'old candidate' });
+  signal({ r: 'new', s: 2, type: 'candidates', data: 'new candidate' });
   assert.deepEqual(types(b.got), ['old offer', 'new offer', 'new candidate']);
 });
 
@@ -165,7 +170,7 @@ test('malformed envelopes and foreign channel messages are not taken for signali
   for (const bad of [null, 7, {}, { r: 'x', s: 0, type: 'description' }, { r: 'x', s: 1.5, type: 'a' },
     { r: 'a b', s: 1, type: 'a' }, { r: 'x', s: 1, type: 'join\n' }, { r: 'x'.repeat(33), s: 1, type: 'a' }]) {
     assert.equal(parseEnvelope(bad), null, JSON.stringify(bad));
-    b.route.fromServer(bad);
+    b.route.fromServer({ type: 'signal', data: bad });
   }
   assert.equal(b.route.fromChannel('{"kind":"chat","text":"hi"}'), false);
   assert.equal(b.route.fromChannel('not json'), false);

@@ -19,7 +19,7 @@ import { createQuietness } from './quiet.js';
  * @property {(text: string) => void} broadcast Sends a note over every open channel.
  * @property {(mode: import('./quiet.js').Loudness) => void} apply
  * @property {number} [settleMs]
- * @property {import('../batcher.js').Timers} [timers]
+ * @property {import('../timers.js').Timers} [timers]
  */
 
 /**

@@ -4,7 +4,7 @@
 // transport builds the request and handles what comes back.
 'use strict';
 
-import { realTimers } from '../batcher.js';
+import { realTimers } from '../timers.js';
 
 /**
  * @typedef {{id: string, event: string, data: string}} StreamEvent `id` is the last event id
@@ -69,7 +69,7 @@ export function parseEventStream(text) {
 /**
  * Runs `poll` every `intervalMs` while started, never two at once: the next interval starts
  * when a poll has finished, so a slow host is not asked again before it answered.
- * @param {{poll: () => Promise<void>, intervalMs: number, timers?: import('../batcher.js').Timers}} options
+ * @param {{poll: () => Promise<void>, intervalMs: number, timers?: import('../timers.js').Timers}} options
  * @returns {Poller}
  */
 export function createPoller(options) {

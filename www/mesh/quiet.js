@@ -7,7 +7,7 @@
 // It owns the decision and its timing; the transport does the streaming and the polling.
 'use strict';
 
-import { realTimers } from '../batcher.js';
+import { realTimers } from '../timers.js';
 
 /**
  * What the decision looks at, read afresh at each update.
@@ -39,7 +39,7 @@ export function wantsQuiet(snapshot) {
  * @property {() => QuietSnapshot} read
  * @property {(mode: Loudness) => void} apply Called on every change of mode.
  * @property {number} [settleMs] How long the quiet conditions must hold before going quiet.
- * @property {import('../batcher.js').Timers} [timers]
+ * @property {import('../timers.js').Timers} [timers]
  */
 
 /**

@@ -1,15 +1,16 @@
 // The signaling route of one connection: the {send, onmessage} pair that perfect negotiation is
 // given. While the connection's data channel is open and the connection is up, messages travel
-// over that channel and cost the host nothing; otherwise they go through the server as before.
-// Every message carries this route's id and a sequence number, so the receiving end puts them
-// back in order and drops duplicates whichever way each one came. A message sent over the
-// channel stays queued until the other end acknowledges it; when the channel goes away, or no
-// acknowledgement comes in time, the unacknowledged messages are sent again through the server,
-// in order, before anything newer. It owns only that bookkeeping: it never opens or closes a
-// channel or a connection, and never talks HTTP itself (the server path is injected).
+// over that channel and cost the host nothing; otherwise they go through the server as before,
+// unchanged. A message on the channel carries this route's id and a sequence number and stays
+// queued until the other end acknowledges it; when the channel goes away, or no acknowledgement
+// comes in time, the unacknowledged messages are sent again through the server (as `signal`
+// messages with the same number), in order, before anything newer. The receiving end hands the
+// numbered messages on in order, whichever way each came, and drops duplicates. It owns only
+// that bookkeeping: it never opens or closes a channel or a connection, and never talks HTTP
+// itself (the server path is injected).
 'use strict';
 
-import { realTimers } from '../batcher.js';
+import { realTimers } from '../timers.js';
 
 /** Message types share the protocol's name alphabet (PROTOCOL.md, "Messages"). */
 const TYPE_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
@@ -41,7 +42,7 @@ export const SERVER_TYPE = 'signal';
 
 /**
  * @typedef {object} RouteOptions
- * @property {(message: {type: string, data: Envelope}) => void} post Sends a message to this
+ * @property {(message: {type: string, data?: unknown}) => void} post Sends a message to this
  *   peer through the server (the transport's post, with `to` filled in). The server delivers
  *   in order and the transport retries, so what is posted counts as delivered.
  * @property {() => boolean} linkUp Whether the connection is up (connected). A data channel
@@ -49,7 +50,7 @@ export const SERVER_TYPE = 'signal';
  * @property {string} [id] This route's id; random when absent.
  * @property {number} [ackTimeoutMs] How long a message sent over the channel may wait for its
  *   acknowledgement before it is sent again through the server.
- * @property {import('../batcher.js').Timers} [timers]
+ * @property {import('../timers.js').Timers} [timers]
  */
 
 /**
@@ -61,7 +62,8 @@ export const SERVER_TYPE = 'signal';
  *   state changed: a lost link sends what is unacknowledged through the server at once.
  * @property {(text: string) => boolean} fromChannel Offers a channel message; false when it is
  *   not the route's (a chat line, a state note).
- * @property {(data: unknown) => void} fromServer A `signal` message from the server.
+ * @property {(message: {type: string, data?: unknown}) => void} fromServer A message of this
+ *   peer's from the server: a `signal` envelope, or a plain negotiation message.
  * @property {() => boolean} pending Whether anything is on its way in either direction: sent
  *   over the channel and unacknowledged, or received out of order and waiting for a gap.
  * @property {() => {viaChannel: number, viaServer: number, resent: number}} counts
@@ -136,6 +138,7 @@ export function createRoute(options) {
   /** @param {Envelope} envelope */
   function viaServer(envelope) {
     counts.viaServer += 1;
+    counts.resent += 1;
     post({ type: SERVER_TYPE, data: envelope });
   }
 
@@ -158,10 +161,7 @@ export function createRoute(options) {
     stopAckTimer();
     const resend = unacked;
     unacked = [];
-    for (const envelope of resend) {
-      counts.resent += 1;
-      viaServer(envelope);
-    }
+    for (const envelope of resend) viaServer(envelope);
   }
 
   /** @param {string} text */
@@ -213,18 +213,21 @@ export function createRoute(options) {
   const route = {
     send(message) {
       if (closed) return;
-      const envelope = { r: id, s: nextSeq, type: message.type, data: message.data };
-      nextSeq += 1;
-      if (channelUsable() && sendOnChannel(encodeSignal(envelope))) {
-        counts.viaChannel += 1;
-        unacked.push(envelope);
-        armAckTimer();
-        return;
+      if (channelUsable()) {
+        const envelope = { r: id, s: nextSeq, type: message.type, data: message.data };
+        if (sendOnChannel(encodeSignal(envelope))) {
+          nextSeq += 1;
+          counts.viaChannel += 1;
+          unacked.push(envelope);
+          armAckTimer();
+          return;
+        }
       }
       // Older messages still waiting for the channel's acknowledgement go first, so the
       // server path delivers everything in order.
       resendThroughServer();
-      viaServer(envelope);
+      counts.viaServer += 1;
+      post({ type: message.type, data: message.data });
     },
     onmessage: null,
     attach(next) {
@@ -254,9 +257,13 @@ export function createRoute(options) {
       }
       return true;
     },
-    fromServer(data) {
+    fromServer(message) {
       if (closed) return;
-      const envelope = parseEnvelope(data);
+      if (message.type !== SERVER_TYPE) {
+        deliver({ r: '', s: 0, type: message.type, data: message.data });
+        return;
+      }
+      const envelope = parseEnvelope(message.data);
       if (envelope) receive(envelope);
     },
     pending: () => unacked.length > 0 || waiting.size > 0,
