@@ -51,6 +51,7 @@ impl Join {
                 "retryMs": settings.retry_ms,
                 "holdSeconds": settings.hold_seconds,
                 "peerTimeoutSeconds": settings.peer_timeout_seconds,
+                "quietPollSeconds": settings.quiet_poll_seconds,
                 "maxPeers": settings.max_peers,
             }),
         )))
