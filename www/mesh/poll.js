@@ -64,6 +64,7 @@ export function parseEventStream(text) {
  * @property {() => void} start Polls after one interval, then every interval.
  * @property {() => void} stop
  * @property {() => boolean} running
+ * @property {(ms: number) => void} setInterval From the next scheduled poll on.
  */
 
 /**
@@ -73,7 +74,8 @@ export function parseEventStream(text) {
  * @returns {Poller}
  */
 export function createPoller(options) {
-  const { poll, intervalMs } = options;
+  const { poll } = options;
+  let intervalMs = options.intervalMs;
   const timers = options.timers ?? realTimers;
   /** @type {unknown} */
   let timer = null;
@@ -108,5 +110,8 @@ export function createPoller(options) {
       timer = null;
     },
     running: () => active,
+    setInterval(ms) {
+      if (Number.isFinite(ms) && ms > 0) intervalMs = ms;
+    },
   };
 }

@@ -10,6 +10,7 @@ import { realTimers } from '../timers.js';
 import { createBackoff } from './backoff.js';
 import { createEventStream } from './event-stream.js';
 import { createIceRefresh } from './ice-refresh.js';
+import { createInboxPoll } from './inbox-poll.js';
 import { retryDelay } from './link.js';
 import { createPostQueue } from './post-queue.js';
 import { actionForStatus, apiUrl, createIdFilter, parseJoinInfo, parseServerMessage } from './protocol.js';
@@ -61,6 +62,11 @@ import { actionForStatus, apiUrl, createIdFilter, parseJoinInfo, parseServerMess
  * @property {() => import('./buffering.js').StreamRecord[]} streams The most recent SSE responses, oldest first.
  * @property {() => boolean} polling Whether this session switched to polling (hold 0)
  *   because the host buffers held responses.
+ * @property {(quiet: boolean) => void} setQuiet Quiet: no held stream, a hold=0 read of the
+ *   inbox every quietPollSeconds instead, while the data channels carry the call. Ignored on
+ *   a host that buffers (its polling stays as it is). Every join starts loud.
+ * @property {() => boolean} quiet
+ * @property {() => boolean} busy Joining, or messages wait to be posted.
  */
 
 /**
@@ -118,22 +124,31 @@ export function createTransport(options) {
     rejoin: () => join(),
   };
 
+  /** @param {string} data */
+  function onMessage(data) {
+    const message = parseServerMessage(data);
+    if (message) handlers.message(message);
+  }
   const stream = createEventStream(link, {
     EventSource: options.EventSource ?? globalThis.EventSource,
     ids,
     random,
-    onMessage(data) {
-      const message = parseServerMessage(data);
-      if (message) handlers.message(message);
-    },
+    onMessage,
+    wanted: () => !inbox.running(),
   });
-  const posts = createPostQueue(link, { random, streamOpen: stream.isOpen, gone: handlers.gone });
+  const inbox = createInboxPoll(link, { ids, onMessage });
+  const posts = createPostQueue(link, {
+    random,
+    streamOpen: () => stream.isOpen() || inbox.running(),
+    gone: handlers.gone,
+  });
   const ice = createIceRefresh(link, handlers.iceServers);
 
   async function join() {
     generation += 1;
     const myGeneration = generation;
     stream.close();
+    inbox.stop();
     session = null;
     posts.clear();
     ids.reset();
@@ -191,6 +206,7 @@ export function createTransport(options) {
       stopped = true;
       generation += 1;
       stream.close();
+      inbox.stop();
       ice.cancel();
       posts.clear();
       session = null;
@@ -207,5 +223,17 @@ export function createTransport(options) {
     state: () => currentState,
     streams: stream.streams,
     polling: stream.polling,
+    setQuiet(quiet) {
+      if (quiet === inbox.running() || stream.polling() || !session || stopped) return;
+      if (quiet) {
+        stream.close();
+        inbox.start(session.quietPollSeconds * 1000);
+        return;
+      }
+      inbox.stop();
+      stream.open();
+    },
+    quiet: () => inbox.running(),
+    busy: () => !session || posts.size() > 0,
   };
 }

@@ -103,7 +103,12 @@ export function createCall(options) {
       },
     },
   });
-  const channels = createChannels({ view, localFlags: () => media.flags() });
+  const channels = createChannels({
+    view,
+    localFlags: () => media.flags(),
+    onMessage: (peerId, text) => mesh.fromChannel(peerId, text),
+    onChange: (peerId) => mesh.channelChanged(peerId),
+  });
   const media = createLocalMedia({
     secure: options.secure,
     mediaDevices: options.mediaDevices,
@@ -120,6 +125,11 @@ export function createCall(options) {
     localTracks: () => ({ audio: media.outgoing('audio'), video: media.outgoing('video'), stream: media.stream }),
     channels,
     negotiation: options.timers ? { timers: options.timers } : {},
+    economy: {
+      capable: () => typeof PeerConnection.prototype?.createDataChannel === 'function' && !transport.polling(),
+      busy: () => transport.busy(),
+      setQuiet: (quiet) => transport.setQuiet(quiet),
+    },
   });
 
   return {
@@ -147,6 +157,8 @@ export function createCall(options) {
       session += 1;
       spare?.close();
       spare = null;
+      // "I am leaving" goes over the channels, so the others need not hear it from the host.
+      mesh.leaving();
       transport.leave();
       mesh.leave();
       media.stopAll();
@@ -156,7 +168,9 @@ export function createCall(options) {
 
     /** Leaves quietly when the page goes away. */
     leaveOnUnload() {
-      if (transport.state() !== 'left') transport.leave();
+      if (transport.state() === 'left') return;
+      mesh.leaving();
+      transport.leave();
     },
 
     /**
@@ -190,6 +204,8 @@ export function createCall(options) {
         transport: transport.state(),
         streams: transport.streams(),
         polling: transport.polling(),
+        quiet: transport.quiet(),
+        doorkeeper: mesh.doorkeeper(),
         media: media.flags(),
       };
     },

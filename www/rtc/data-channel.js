@@ -1,7 +1,8 @@
 // The chat data channel, one per remote peer: it is negotiated out of band (both sides create
 // it with the same id, so no extra offer is needed), carries chat lines and the small state
 // notes of chat.js, and reports how many channels are open so the page can enable sending.
-// It knows nothing of connections beyond the one it is attached to.
+// The mesh's own messages on it (signaling, notes about the room) are offered to `onMessage`
+// first. It knows nothing of connections beyond the one it is attached to.
 'use strict';
 
 import { cleanChatText, encodeChat, encodeState, parsePeerMessage } from './chat.js';
@@ -17,6 +18,7 @@ const CHAT_CHANNEL_ID = 0;
  * @property {(flags: import('./local-media.js').MediaFlags) => void} announce Tells every open
  *   channel's peer the local media state.
  * @property {(text: string) => boolean} sendChat Sends a chat line; whether any peer got it.
+ * @property {(text: string) => number} broadcast Sends `text` on every open channel; how many.
  * @property {(peerId: string) => RTCDataChannelState | null} state
  */
 
@@ -25,6 +27,9 @@ const CHAT_CHANNEL_ID = 0;
  * @param {import('./call.js').CallView} options.view
  * @param {() => import('./local-media.js').MediaFlags} options.localFlags What a channel that
  *   opens tells its peer first.
+ * @param {(peerId: string, text: string) => boolean} [options.onMessage] Takes the mesh's own
+ *   messages (true when it took one); the rest is chat and state notes.
+ * @param {(peerId: string) => void} [options.onChange] A channel opened or closed.
  * @returns {Channels}
  */
 export function createChannels(options) {
@@ -60,10 +65,15 @@ export function createChannels(options) {
       channel.addEventListener('open', () => {
         channel.send(encodeState(options.localFlags()));
         reportOpen();
+        options.onChange?.(peerId);
       });
-      channel.addEventListener('close', reportOpen);
+      channel.addEventListener('close', () => {
+        reportOpen();
+        if (channels.get(peerId) === channel) options.onChange?.(peerId);
+      });
       channel.addEventListener('message', (event) => {
         if (channels.get(peerId) !== channel) return;
+        if (options.onMessage?.(peerId, event.data)) return;
         const note = parsePeerMessage(event.data);
         if (!note) return;
         if (note.kind === 'chat') view.chat({ from: peerId, text: note.text, at: Date.now() });
@@ -89,5 +99,6 @@ export function createChannels(options) {
       return sent > 0;
     },
     state: (peerId) => channels.get(peerId)?.readyState ?? null,
+    broadcast,
   };
 }
