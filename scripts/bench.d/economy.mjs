@@ -1,11 +1,14 @@
 // Measures what calls cost a host in entry processes (EP), with simulated participants that
-// run the real client (www/call.js with its transport and mesh logic) in Node against a real
+// run the real client (www/rtc/call.js with its transport and mesh logic) in Node against a real
 // Apache. Only WebRTC itself is simulated: a connection "connects" as soon as its offer and
 // answer are applied, and its data channel carries messages between the two simulated ends in
 // this process. Everything that goes to the host is the client's own HTTP.
 //
 //   node scripts/bench.d/economy.mjs [--quick] [--only held,limiter,newcomer] [--binary PATH]
-//        [--out FILE] [--limit N] [--chromium PATH]
+//        [--out FILE] [--limit N] [--chromium PATH] [--url URL]
+//
+// --url measures held participants against a server already running there (its CGI processes
+// are those of --binary) instead of starting Apache.
 //
 // held:    for rooms of 2, 3 and 6 participants, the CGI processes of the executable once the
 //          call is settled, sampled every 50 ms for 10 s (the host's own count: /proc), and
@@ -35,7 +38,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 function parseArgs(argv) {
   const args = {
     quick: false, only: ['held', 'limiter', 'newcomer'], binary: path.join(REPO, 'target/dist/webrtc.cgi'), out: null, limit: 20,
-    chromium: process.env.CHROMIUM || '/usr/bin/chromium',
+    chromium: process.env.CHROMIUM || '/usr/bin/chromium', url: null,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -45,6 +48,7 @@ function parseArgs(argv) {
     else if (arg === '--out') args.out = path.resolve(String(argv[++i]));
     else if (arg === '--limit') args.limit = Number(argv[++i]);
     else if (arg === '--chromium') args.chromium = String(argv[++i]);
+    else if (arg === '--url') args.url = String(argv[++i]);
     else throw new Error(`unknown argument ${arg}`);
   }
   return args;
@@ -332,7 +336,7 @@ const VIEW = {
 };
 
 /**
- * @param {typeof import('../../www/call.js').createCall} createCall
+ * @param {typeof import('../../www/rtc/call.js').createCall} createCall
  * @param {string} url
  * @param {string} room
  */
@@ -604,13 +608,13 @@ async function main() {
   // The client logs to the console when a host refuses; the measure reports counts instead.
   console.warn = noop;
   console.info = noop;
-  const { createCall } = await import('../../www/call.js');
+  const { createCall } = await import('../../www/rtc/call.js');
   const result = { quick: args.quick, binary: args.binary };
   const started = [];
   try {
     if (args.only.includes('held')) {
-      const instance = await startInstance('plain', args.binary);
-      started.push(instance);
+      const instance = args.url ? { url: args.url, binary: args.binary } : await startInstance('plain', args.binary);
+      if (!args.url) started.push(instance);
       result.held = await measureHeld(createCall, instance, tally, open, args.quick);
     }
     if (args.only.includes('limiter')) {
