@@ -9,7 +9,10 @@ const EXPECTED_TICKS = 5;
 const BUFFERED_SPAN_MS = 300;
 const GIVE_UP_MS = 15000;
 
-/** @param {'good' | 'warning' | 'failure'} verdict @param {string} text */
+/**
+ * @param {'good' | 'warning' | 'failure'} verdict
+ * @param {string} text
+ */
 function show(verdict, text) {
   const row = document.getElementById('streaming');
   const result = document.getElementById('streaming-result');

@@ -7,11 +7,13 @@
 //! - `crashes`: processes killed, stopped or stalled half way.
 //! - `storage`: full disks and unusable data directories.
 //! - `floods`: the rate limits.
+//! - `sealed`: sealed rooms: the join parameter, refused unsealed posts, what is stored.
 
 mod access;
 mod api;
 mod crashes;
 mod floods;
 mod hostile;
+mod sealed;
 mod site;
 mod storage;
