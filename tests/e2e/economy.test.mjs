@@ -172,7 +172,7 @@ describe('behind an entry-process limit (mod_qos answering 508)', () => {
         stream.finished.catch(() => undefined);
         holders.push(stream);
       }
-      await waitFor(() => call.server.countEventStreams() === 3, 5000, 'the limit used up by three streams');
+      await waitFor(() => server.countEventStreams() === 3, 5000, 'the limit used up by three streams');
       release();
       await new Promise((resolve) => setTimeout(resolve, 6500));
       const refused = answers.filter((answer) => answer.status === 508);
