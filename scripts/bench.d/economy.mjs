@@ -5,7 +5,7 @@
 // this process. Everything that goes to the host is the client's own HTTP.
 //
 //   node scripts/bench.d/economy.mjs [--quick] [--only held,limiter,newcomer] [--binary PATH]
-//        [--out FILE] [--limit N] [--chromium PATH] [--url URL]
+//        [--out FILE] [--limit N] [--chromium PATH] [--url URL] [--arrival-ms MS]
 //
 // --url measures held participants against a server already running there (its CGI processes
 // are those of --binary) instead of starting Apache.
@@ -38,7 +38,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 function parseArgs(argv) {
   const args = {
     quick: false, only: ['held', 'limiter', 'newcomer'], binary: path.join(REPO, 'target/dist/webrtc.cgi'), out: null, limit: 20,
-    chromium: process.env.CHROMIUM || '/usr/bin/chromium', url: null,
+    chromium: process.env.CHROMIUM || '/usr/bin/chromium', url: null, arrivalMs: null,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -49,6 +49,7 @@ function parseArgs(argv) {
     else if (arg === '--limit') args.limit = Number(argv[++i]);
     else if (arg === '--chromium') args.chromium = String(argv[++i]);
     else if (arg === '--url') args.url = String(argv[++i]);
+    else if (arg === '--arrival-ms') args.arrivalMs = Number(argv[++i]);
     else throw new Error(`unknown argument ${arg}`);
   }
   return args;
@@ -449,13 +450,15 @@ async function measureHeld(createCall, instance, tally, open, quick) {
   return results;
 }
 
-async function measureLimiter(createCall, instance, tally, quick, limit) {
+async function measureLimiter(createCall, instance, tally, quick, limit, arrivalGapMs) {
   const rooms = 10;
   const size = 6;
   const calls = Array.from({ length: rooms }, () => []);
   const names = Array.from({ length: rooms }, (_, r) => `lim${r}x${Date.now().toString(36)}`);
   tally.reset();
-  const arrivalMs = quick ? 200 : 400;
+  // --arrival-ms: the gap between two participants' arrivals (everyone within seconds, or
+  // people trickling in as they do for a meeting).
+  const arrivalMs = arrivalGapMs ?? (quick ? 200 : 400);
   for (let i = 0; i < rooms * size; i += 1) {
     const r = i % rooms;
     calls[r].push(participant(createCall, instance.url, names[r]));
@@ -492,6 +495,7 @@ async function measureLimiter(createCall, instance, tally, quick, limit) {
     rooms,
     size,
     limit,
+    arrivalMs,
     connectedAfterArrival,
     linksUpAfterHold,
     connectedAfterHold,
@@ -618,7 +622,7 @@ async function main() {
     if (args.only.includes('limiter')) {
       const instance = await startInstance('qos', args.binary, { limit: args.limit, retryAfter: 2 });
       started.push(instance);
-      result.limiter = await measureLimiter(createCall, instance, tally, args.quick, args.limit);
+      result.limiter = await measureLimiter(createCall, instance, tally, args.quick, args.limit, args.arrivalMs);
     }
     if (args.only.includes('newcomer')) {
       const instance = await startInstance('browser', args.binary);
