@@ -200,117 +200,125 @@ function eventSourceClass(tally, open) {
 
 // --- WebRTC, simulated ---------------------------------------------------------------------------
 
-let nextConnection = 0;
-/** @type {Map<string, SimPeerConnection>} */
-const connections = new Map();
+/**
+ * Simulated WebRTC: a connection "connects" once its offer and answer are applied, and its
+ * data channel carries messages to the other end in this process. Each call returns its own
+ * RTCPeerConnection class with its own registry of connections.
+ */
+function simulatedWebRtc() {
+  let nextConnection = 0;
+  /** @type {Map<string, SimPeerConnection>} */
+  const connections = new Map();
 
-class SimChannel extends EventTarget {
-  constructor(pc) {
-    super();
-    this.pc = pc;
-    this.readyState = 'connecting';
-  }
+  class SimChannel extends EventTarget {
+    constructor(pc) {
+      super();
+      this.pc = pc;
+      this.readyState = 'connecting';
+    }
 
-  send(text) {
-    if (this.readyState !== 'open') throw new Error('InvalidStateError');
-    const far = this.pc.partner?.channel;
-    setTimeout(() => {
-      if (far?.readyState === 'open') far.dispatchEvent(Object.assign(new Event('message'), { data: text }));
-    }, 0);
-  }
+    send(text) {
+      if (this.readyState !== 'open') throw new Error('InvalidStateError');
+      const far = this.pc.partner?.channel;
+      setTimeout(() => {
+        if (far?.readyState === 'open') far.dispatchEvent(Object.assign(new Event('message'), { data: text }));
+      }, 0);
+    }
 
-  close() {
-    if (this.readyState === 'closed') return;
-    this.readyState = 'closed';
-    this.dispatchEvent(new Event('close'));
-  }
-}
-
-class SimPeerConnection extends EventTarget {
-  constructor() {
-    super();
-    nextConnection += 1;
-    this.id = `pc${nextConnection}`;
-    connections.set(this.id, this);
-    this.signalingState = 'stable';
-    this.connectionState = 'new';
-    this.iceConnectionState = 'new';
-    this.localDescription = null;
-    this.remoteDescription = null;
-    this.partner = null;
-    this.channel = null;
-    this.offers = 0;
+    close() {
+      if (this.readyState === 'closed') return;
+      this.readyState = 'closed';
+      this.dispatchEvent(new Event('close'));
+    }
   }
 
-  setConfiguration() {}
-  addTransceiver() {
-    queueMicrotask(() => this.dispatchEvent(new Event('negotiationneeded')));
-    return { sender: { replaceTrack: async () => {} } };
-  }
-  addTrack() {
-    return { replaceTrack: async () => {} };
-  }
-  createDataChannel() {
-    this.channel = new SimChannel(this);
-    return this.channel;
-  }
-  restartIce() {}
-
-  async setLocalDescription() {
-    await null;
-    if (this.signalingState === 'have-remote-offer') {
-      this.localDescription = { type: 'answer', sdp: `sim ${this.id}` };
+  class SimPeerConnection extends EventTarget {
+    constructor() {
+      super();
+      nextConnection += 1;
+      this.id = `pc${nextConnection}`;
+      connections.set(this.id, this);
       this.signalingState = 'stable';
-      this.maybeConnect();
-      return;
+      this.connectionState = 'new';
+      this.iceConnectionState = 'new';
+      this.localDescription = null;
+      this.remoteDescription = null;
+      this.partner = null;
+      this.channel = null;
+      this.offers = 0;
     }
-    this.offers += 1;
-    this.localDescription = { type: 'offer', sdp: `sim ${this.id}` };
-    this.signalingState = 'have-local-offer';
-  }
 
-  async setRemoteDescription(description) {
-    await null;
-    this.remoteDescription = description;
-    this.partner = connections.get(String(description.sdp).split(' ')[1]) ?? null;
-    this.signalingState = description.type === 'offer' ? 'have-remote-offer' : 'stable';
-    this.maybeConnect();
-  }
+    setConfiguration() {}
+    addTransceiver() {
+      queueMicrotask(() => this.dispatchEvent(new Event('negotiationneeded')));
+      return { sender: { replaceTrack: async () => {} } };
+    }
+    addTrack() {
+      return { replaceTrack: async () => {} };
+    }
+    createDataChannel() {
+      this.channel = new SimChannel(this);
+      return this.channel;
+    }
+    restartIce() {}
 
-  async addIceCandidate() {}
-
-  /** Connects shortly after both descriptions are in place, as ICE on loopback would. */
-  maybeConnect() {
-    if (this.signalingState !== 'stable' || !this.remoteDescription || !this.partner) return;
-    if (this.connectionState === 'connected') return;
-    setTimeout(() => {
-      if (this.connectionState === 'closed') return;
-      this.setState('connected');
-      if (this.channel && this.channel.readyState === 'connecting') {
-        this.channel.readyState = 'open';
-        this.channel.dispatchEvent(new Event('open'));
+    async setLocalDescription() {
+      await null;
+      if (this.signalingState === 'have-remote-offer') {
+        this.localDescription = { type: 'answer', sdp: `sim ${this.id}` };
+        this.signalingState = 'stable';
+        this.maybeConnect();
+        return;
       }
-    }, 20);
-  }
+      this.offers += 1;
+      this.localDescription = { type: 'offer', sdp: `sim ${this.id}` };
+      this.signalingState = 'have-local-offer';
+    }
 
-  setState(state) {
-    this.connectionState = state;
-    this.iceConnectionState = state;
-    this.dispatchEvent(new Event('connectionstatechange'));
-  }
+    async setRemoteDescription(description) {
+      await null;
+      this.remoteDescription = description;
+      this.partner = connections.get(String(description.sdp).split(' ')[1]) ?? null;
+      this.signalingState = description.type === 'offer' ? 'have-remote-offer' : 'stable';
+      this.maybeConnect();
+    }
 
-  close() {
-    if (this.connectionState === 'closed') return;
-    this.connectionState = 'closed';
-    this.channel?.close();
-    connections.delete(this.id);
-    const far = this.partner;
-    if (far && far.partner === this && far.connectionState !== 'closed') {
-      // The far end's channel closes at once (SCTP says so); its ICE notices a moment later.
-      far.channel?.close();
-      setTimeout(() => far.connectionState !== 'closed' && far.setState('disconnected'), 1000);
+    async addIceCandidate() {}
+
+    /** Connects shortly after both descriptions are in place, as ICE on loopback would. */
+    maybeConnect() {
+      if (this.signalingState !== 'stable' || !this.remoteDescription || !this.partner) return;
+      if (this.connectionState === 'connected') return;
+      setTimeout(() => {
+        if (this.connectionState === 'closed') return;
+        this.setState('connected');
+        if (this.channel && this.channel.readyState === 'connecting') {
+          this.channel.readyState = 'open';
+          this.channel.dispatchEvent(new Event('open'));
+        }
+      }, 20);
+    }
+
+    setState(state) {
+      this.connectionState = state;
+      this.iceConnectionState = state;
+      this.dispatchEvent(new Event('connectionstatechange'));
+    }
+
+    close() {
+      if (this.connectionState === 'closed') return;
+      this.connectionState = 'closed';
+      this.channel?.close();
+      connections.delete(this.id);
+      const far = this.partner;
+      if (far && far.partner === this && far.connectionState !== 'closed') {
+        // The far end's channel closes at once (SCTP says so); its ICE notices a moment later.
+        far.channel?.close();
+        setTimeout(() => far.connectionState !== 'closed' && far.setState('disconnected'), 1000);
+      }
     }
   }
+  return SimPeerConnection;
 }
 
 class SimStream {
@@ -342,7 +350,7 @@ const VIEW = new Proxy({}, { get: () => noop });
 function participant(createCall, url, room) {
   const call = createCall({
     apiPath: url, room, view: VIEW, secure: false, mediaDevices: undefined,
-    RTCPeerConnection: /** @type {any} */ (SimPeerConnection), MediaStream: /** @type {any} */ (SimStream),
+    MediaStream: /** @type {any} */ (SimStream),
   });
   call.start();
   return call;
@@ -610,7 +618,10 @@ async function main() {
   // The client logs to the console when a host refuses; the measure reports counts instead.
   console.warn = noop;
   console.info = noop;
-  const { createCall } = await import('../../www/rtc/call.js');
+  const client = await import('../../www/rtc/call.js');
+  const PeerConnection = simulatedWebRtc();
+  /** @type {typeof client.createCall} */
+  const createCall = (options) => client.createCall({ ...options, RTCPeerConnection: /** @type {any} */ (PeerConnection) });
   const result = { quick: args.quick, binary: args.binary };
   const started = [];
   try {
