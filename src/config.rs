@@ -25,6 +25,9 @@ pub struct Settings {
     pub hold_seconds: u32,
     pub retry_ms: u32,
     pub peer_timeout_seconds: u32,
+    /// How often a quiet browser (connected to everyone over data channels, not the room's
+    /// doorkeeper) reads its inbox instead of holding an event stream.
+    pub quiet_poll_seconds: u32,
     pub max_peers: usize,
     pub max_body_bytes: u64,
     pub max_backlog_bytes: u64,
@@ -82,6 +85,7 @@ struct SettingsFile {
     hold_seconds: Option<u32>,
     retry_ms: Option<u32>,
     peer_timeout_seconds: Option<u32>,
+    quiet_poll_seconds: Option<u32>,
     max_peers: Option<u32>,
     max_body_bytes: Option<u64>,
     max_backlog_bytes: Option<u64>,
@@ -107,6 +111,7 @@ const KNOWN_KEYS: &[&str] = &[
     "hold_seconds",
     "retry_ms",
     "peer_timeout_seconds",
+    "quiet_poll_seconds",
     "max_peers",
     "max_body_bytes",
     "max_backlog_bytes",
@@ -182,6 +187,21 @@ impl Settings {
         if peer_timeout_seconds < hold_seconds + 5 {
             return Err(Error::Settings(format!(
                 "{SETTINGS_FILE_NAME}: peer_timeout_seconds must be at least hold_seconds + 5, or held peers would expire"
+            )));
+        }
+        // Each read marks the peer present; two may fail (a host's 508) before it would expire.
+        // The default shrinks with a short presence timeout; a value given must fit it.
+        let fitting_default = (peer_timeout_seconds / 3).clamp(1, 10);
+        let quiet_poll_seconds = in_range(
+            "quiet_poll_seconds",
+            file.quiet_poll_seconds,
+            fitting_default,
+            1,
+            1800,
+        )?;
+        if quiet_poll_seconds * 3 > peer_timeout_seconds {
+            return Err(Error::Settings(format!(
+                "{SETTINGS_FILE_NAME}: quiet_poll_seconds must be at most a third of peer_timeout_seconds, or quiet peers would expire"
             )));
         }
         let max_peers = in_range("max_peers", file.max_peers, 6, 2, 16)? as usize;
@@ -274,6 +294,7 @@ impl Settings {
             hold_seconds,
             retry_ms,
             peer_timeout_seconds,
+            quiet_poll_seconds,
             max_peers,
             max_body_bytes,
             max_backlog_bytes,
@@ -522,6 +543,12 @@ mod tests {
         let settings = parse("{}").unwrap();
         assert_eq!(settings.data_dir, Path::new("/srv/cgi-bin/webrtc-data"));
         assert_eq!(settings.hold_seconds, 20);
+        assert_eq!(settings.quiet_poll_seconds, 10);
+        let short = parse(r#"{"hold_seconds": 0, "peer_timeout_seconds": 6}"#).unwrap();
+        assert_eq!(
+            short.quiet_poll_seconds, 2,
+            "the default fits a short presence timeout"
+        );
         assert_eq!(settings.max_peers, 6);
         assert_eq!(settings.max_body_bytes, 65536);
         assert!(settings.ice_servers[0]["urls"]
@@ -544,6 +571,10 @@ mod tests {
             "hold_seconds must be from 0 to 50",
         );
         check_error(r#"{"max_peers": 1}"#, "max_peers must be from 2 to 16");
+        check_error(
+            r#"{"quiet_poll_seconds": 20}"#,
+            "quiet_poll_seconds must be at most a third of peer_timeout_seconds",
+        );
         check_error(
             r#"{"hold_seconds": 30, "peer_timeout_seconds": 20}"#,
             "peer_timeout_seconds must be at least hold_seconds + 5",

@@ -30,6 +30,7 @@ sys.path.insert(0, HERE)
 
 # The path above must come first.
 import measure_cost  # noqa: E402
+import measure_economy  # noqa: E402
 import measure_handshake  # noqa: E402
 import measure_idle  # noqa: E402
 import measure_latency  # noqa: E402
@@ -47,6 +48,7 @@ MEASURES = {
     "latency": measure_latency,
     "idle": measure_idle,
     "handshake": measure_handshake,
+    "economy": measure_economy,
 }
 
 
@@ -126,6 +128,7 @@ def main():
         "idle": {"connections": 30,
                  "batches": [(25, 21, 20)] if quick else [(50, 45, 20), (20, 15, None)]},
         "handshake": {"runs": 10 if quick else 20},
+        "economy": {"quick": quick},
     }
     only = set(args.only.split(","))
     results = {}

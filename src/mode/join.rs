@@ -60,6 +60,7 @@ impl Join {
                 "retryMs": settings.retry_ms,
                 "holdSeconds": settings.hold_seconds,
                 "peerTimeoutSeconds": settings.peer_timeout_seconds,
+                "quietPollSeconds": settings.quiet_poll_seconds,
                 "maxPeers": settings.max_peers,
                 "sealed": sealed,
             }),

@@ -179,6 +179,7 @@ impl EventStream {
                     out.write_all(named_event("gone", "{}").as_bytes())?;
                     return out.flush();
                 }
+                TailPoll::Superseded => return out.flush(),
                 TailPoll::Records(records) if !records.is_empty() => {
                     for record in &records {
                         out.write_all(message_event(record).as_bytes())?;

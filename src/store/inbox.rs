@@ -111,6 +111,9 @@ pub enum TailPoll {
     Gone,
     /// A newer stream of the same peer took over.
     Replaced,
+    /// A newer request of the same peer compacted the inbox: that request serves the peer
+    /// now, and this stream's client has gone (a browser whose call went quiet closed it).
+    Superseded,
 }
 
 impl InboxTail {
@@ -129,11 +132,10 @@ impl InboxTail {
             Err(error) => return Err(error),
         };
         if (metadata.dev(), metadata.ino()) != self.identity {
-            // Compacted by a newer request of the same peer: start over in the new file;
-            // ids already sent are skipped below.
-            self.file = open_read(&self.path)?;
-            self.identity = file_identity(&self.file)?;
-            self.offset = 0;
+            // Only the owner's own requests compact an inbox. A held stream's process would
+            // otherwise live on until its next write fails, holding an entry process for a
+            // client that left.
+            return Ok(TailPoll::Superseded);
         } else if metadata.len() == self.offset {
             return Ok(TailPoll::Records(Vec::new()));
         } else if metadata.len() < self.offset {
@@ -336,5 +338,38 @@ mod tests {
             .map(|id| encode_record(id, "{\"n\":12345}"))
             .collect();
         check_end(&many, many.len(), 500);
+    }
+
+    #[test]
+    fn a_tail_reads_appends_and_ends_when_a_newer_request_compacts_the_inbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox-p");
+        fs::write(&path, encode_record(1, "{}")).unwrap();
+        let file = File::open(&path).unwrap();
+        let mut tail = InboxTail {
+            identity: file_identity(&file).unwrap(),
+            offset: encode_record(1, "{}").len() as u64,
+            file,
+            last_sent: 1,
+            path: path.clone(),
+            claim: None,
+        };
+        InboxEnd::open(&path).unwrap().append("{\"n\":2}").unwrap();
+        match tail.poll().unwrap() {
+            TailPoll::Records(records) => assert_eq!(records.len(), 1, "the append is read"),
+            _ => panic!("expected the appended record"),
+        }
+        replace_file(
+            &path,
+            &dir.path().join("inbox-p.tmp"),
+            encode_record(2, "").as_bytes(),
+        )
+        .unwrap();
+        assert!(
+            matches!(tail.poll().unwrap(), TailPoll::Superseded),
+            "a compaction ends the tail"
+        );
+        fs::remove_file(&path).unwrap();
+        assert!(matches!(tail.poll().unwrap(), TailPoll::Gone));
     }
 }

@@ -34,6 +34,8 @@ const RECONNECTING_NOTICE_MS = 5000;
  * @param {ReturnType<typeof import('./protocol.js').createIdFilter>} options.ids
  * @param {() => number} options.random
  * @param {(data: string) => void} options.onMessage The data of each new message event.
+ * @param {() => boolean} [options.wanted] Whether a stream should be open at all: a probe
+ *   that finds the server well again opens one only then (a quiet peer holds none).
  * @returns {EventStream}
  */
 export function createEventStream(link, options) {
@@ -170,7 +172,7 @@ export function createEventStream(link, options) {
     const status = response ? response.status : null;
     const action = actionForStatus(status);
     if (action === 'ok') {
-      open();
+      if (options.wanted?.() ?? true) open();
       return;
     }
     // 400 here means the server no longer accepts this peer's `last` (it forgot the peer's

@@ -13,6 +13,7 @@ import { actionForStatus } from './protocol.js';
  * @property {(body: string) => void} push Queues a JSON body for the current session.
  * @property {() => void} clear Drops everything queued.
  * @property {() => void} pump Sends what is queued (after a join).
+ * @property {() => number} size How many messages wait (the one under way included).
  */
 
 /**
@@ -94,5 +95,6 @@ export function createPostQueue(link, options) {
       queue = [];
     },
     pump,
+    size: () => queue.length,
   };
 }

@@ -114,6 +114,7 @@ export function parseServerMessage(text) {
  * @property {number} holdSeconds
  * @property {number} peerTimeoutSeconds
  * @property {number} maxPeers
+ * @property {number} quietPollSeconds How often a quiet peer reads its inbox (hold=0).
  * @property {boolean} sealed Whether the room is sealed (PROTOCOL.md, "Sealed rooms").
  */
 
@@ -155,6 +156,7 @@ export function parseJoinInfo(value) {
     holdSeconds: Number.isFinite(v.holdSeconds) ? v.holdSeconds : 20,
     peerTimeoutSeconds: Number.isFinite(v.peerTimeoutSeconds) ? v.peerTimeoutSeconds : 40,
     maxPeers: Number.isFinite(v.maxPeers) ? v.maxPeers : 6,
+    quietPollSeconds: Number.isFinite(v.quietPollSeconds) && v.quietPollSeconds > 0 ? v.quietPollSeconds : 10,
     sealed: v.sealed === true,
   };
 }

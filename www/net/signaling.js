@@ -10,6 +10,7 @@ import { realTimers } from '../timers.js';
 import { createBackoff } from './backoff.js';
 import { createEventStream } from './event-stream.js';
 import { createIceRefresh } from './ice-refresh.js';
+import { createInboxPoll } from './inbox-poll.js';
 import { retryDelay } from './link.js';
 import { createPostQueue } from './post-queue.js';
 import { createSealedSession } from './sealing.js';
@@ -68,6 +69,11 @@ import { actionForStatus, apiUrl, createIdFilter, parseJoinInfo, parseServerMess
  * @property {() => boolean} sealed Whether this session's messages are sealed.
  * @property {() => boolean} polling Whether this session switched to polling (hold 0)
  *   because the host buffers held responses.
+ * @property {(quiet: boolean) => void} setQuiet Quiet: no held stream, a hold=0 read of the
+ *   inbox every quietPollSeconds instead, while the data channels carry the call. Ignored on
+ *   a host that buffers (its polling stays as it is). Every join starts loud.
+ * @property {() => boolean} quiet
+ * @property {() => boolean} busy Joining, or messages wait to be posted.
  */
 
 /**
@@ -132,18 +138,26 @@ export function createTransport(options) {
     rejoin: () => join(),
   };
 
+  /** @param {string} data */
+  function onMessage(data) {
+    const message = parseServerMessage(data);
+    if (!message) return;
+    if (sealed.active() && session) sealed.receive(session.peer, message, handlers.message);
+    else handlers.message(message);
+  }
   const stream = createEventStream(link, {
     EventSource: options.EventSource ?? globalThis.EventSource,
     ids,
     random,
-    onMessage(data) {
-      const message = parseServerMessage(data);
-      if (!message) return;
-      if (sealed.active() && session) sealed.receive(session.peer, message, handlers.message);
-      else handlers.message(message);
-    },
+    onMessage,
+    wanted: () => !inbox.running(),
   });
-  const posts = createPostQueue(link, { random, streamOpen: stream.isOpen, gone: handlers.gone });
+  const inbox = createInboxPoll(link, { ids, onMessage });
+  const posts = createPostQueue(link, {
+    random,
+    streamOpen: () => stream.isOpen() || inbox.running(),
+    gone: handlers.gone,
+  });
   const ice = createIceRefresh(link, handlers.iceServers);
   const sealed = createSealedSession(link, options.seal ? { ...options.seal, room } : null,
     (reason) => handlers.tampered?.(reason));
@@ -152,6 +166,7 @@ export function createTransport(options) {
     generation += 1;
     const myGeneration = generation;
     stream.close();
+    inbox.stop();
     session = null;
     posts.clear();
     ids.reset();
@@ -211,6 +226,7 @@ export function createTransport(options) {
       stopped = true;
       generation += 1;
       stream.close();
+      inbox.stop();
       ice.cancel();
       posts.clear();
       session = null;
@@ -229,5 +245,17 @@ export function createTransport(options) {
     sealed: sealed.active,
     streams: stream.streams,
     polling: stream.polling,
+    setQuiet(quiet) {
+      if (quiet === inbox.running() || stream.polling() || !session || stopped) return;
+      if (quiet) {
+        stream.close();
+        inbox.start(session.quietPollSeconds * 1000);
+        return;
+      }
+      inbox.stop();
+      stream.open();
+    },
+    quiet: () => inbox.running(),
+    busy: () => !session || posts.size() > 0,
   };
 }

@@ -100,6 +100,8 @@ function debugSnapshot(mesh, transport, media) {
     transport: transport.state(),
     streams: transport.streams(),
     polling: transport.polling(),
+    quiet: transport.quiet(),
+    doorkeeper: mesh.doorkeeper(),
     sealed: transport.sealed(),
     media: media.flags(),
     stats: mesh.stats,
@@ -177,7 +179,13 @@ export function createCall(options) {
     },
   });
   let localName = '';
-  const channels = createChannels({ view, localFlags: () => media.flags(), localName: () => localName });
+  const channels = createChannels({
+    view,
+    localFlags: () => media.flags(),
+    localName: () => localName,
+    onMessage: (peerId, text) => mesh.fromChannel(peerId, text),
+    onChange: (peerId) => mesh.channelChanged(peerId),
+  });
   const files = createFileChannels({ view });
   const media = createLocalMedia({
     secure: options.secure,
@@ -207,6 +215,11 @@ export function createCall(options) {
     },
     safetyCode: subtle ? (pc) => connectionSafetyCode(pc, subtle, sleep) : undefined,
     negotiation: options.timers ? { timers: options.timers } : {},
+    economy: {
+      capable: () => typeof PeerConnection.prototype?.createDataChannel === 'function' && !transport.polling(),
+      busy: () => transport.busy(),
+      setQuiet: (quiet) => transport.setQuiet(quiet),
+    },
   });
 
   const browserAudio = { AudioContext: options.AudioContext, MediaStream: options.MediaStream };
@@ -248,6 +261,8 @@ export function createCall(options) {
       session += 1;
       spare?.close();
       spare = null;
+      // "I am leaving" goes over the channels, so the others need not hear it from the host.
+      mesh.leaving();
       transport.leave();
       mesh.leave();
       monitor.stop();
@@ -262,7 +277,9 @@ export function createCall(options) {
 
     /** Leaves quietly when the page goes away. */
     leaveOnUnload() {
-      if (transport.state() !== 'left') transport.leave();
+      if (transport.state() === 'left') return;
+      mesh.leaving();
+      transport.leave();
     },
 
     /**

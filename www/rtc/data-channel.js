@@ -1,7 +1,8 @@
 // The chat data channel, one per remote peer: it is negotiated out of band (both sides create
 // it with the same id, so no extra offer is needed), carries chat lines (chat.js) and the
 // state notes with the sender's name and media flags (../ux/peer-state.js), and reports how
-// many channels are open so the page can enable sending.
+// many channels are open so the page can enable sending. The mesh's own messages on it
+// (signaling, notes about the room) are offered to `onMessage` first.
 // It knows nothing of connections beyond the one it is attached to.
 'use strict';
 
@@ -19,6 +20,7 @@ const CHAT_CHANNEL_ID = 0;
  * @property {(flags: import('./local-media.js').MediaFlags) => void} announce Tells every open
  *   channel's peer the local media state and name.
  * @property {(text: string) => boolean} sendChat Sends a chat line; whether any peer got it.
+ * @property {(text: string) => number} broadcast Sends `text` on every open channel; how many.
  * @property {(peerId: string) => RTCDataChannelState | null} state
  */
 
@@ -28,6 +30,9 @@ const CHAT_CHANNEL_ID = 0;
  * @param {() => import('./local-media.js').MediaFlags} options.localFlags What a channel that
  *   opens tells its peer first.
  * @param {() => string} [options.localName] The name this side goes by ('' for none).
+ * @param {(peerId: string, text: string) => boolean} [options.onMessage] Takes the mesh's own
+ *   messages (true when it took one); the rest is chat and state notes.
+ * @param {(peerId: string) => void} [options.onChange] A channel opened or closed.
  * @returns {Channels}
  */
 export function createChannels(options) {
@@ -63,10 +68,15 @@ export function createChannels(options) {
       channel.addEventListener('open', () => {
         channel.send(encodePeerState({ ...options.localFlags(), name: options.localName?.() ?? '' }));
         reportOpen();
+        options.onChange?.(peerId);
       });
-      channel.addEventListener('close', reportOpen);
+      channel.addEventListener('close', () => {
+        reportOpen();
+        if (channels.get(peerId) === channel) options.onChange?.(peerId);
+      });
       channel.addEventListener('message', (event) => {
         if (channels.get(peerId) !== channel) return;
+        if (options.onMessage?.(peerId, event.data)) return;
         const state = decodePeerState(event.data);
         if (state) {
           view.peerMedia(peerId, { mic: state.mic, camera: state.camera, sharing: state.sharing });
@@ -96,5 +106,6 @@ export function createChannels(options) {
       return sent > 0;
     },
     state: (peerId) => channels.get(peerId)?.readyState ?? null,
+    broadcast,
   };
 }

@@ -1,19 +1,28 @@
 // The mesh: one RTCPeerConnection per remote peer, each with its own perfect negotiation over
-// the signaling transport. It decides who offers (the newcomer), what a join, leave or reset
-// from the server does to a connection, which local tracks a new connection starts with, and
-// how a track change reaches every connection. Media capture, the data channel's content and
-// the DOM belong elsewhere; connections come from `newConnection`, so tests pass fakes.
+// its signaling route (the data channel while the connection is up, the server otherwise:
+// ../mesh/route.js). It decides who offers (the newcomer), what a join, leave or reset from
+// the server does to a connection, which local tracks a new connection starts with, and how a
+// track change reaches every connection; its economy (../mesh/economy.js) decides from the
+// connections whether this peer must hold an event stream. Media capture, the data channel's
+// content and the DOM belong elsewhere; connections come from `newConnection`, so tests pass
+// fakes.
 'use strict';
 
+import { createEconomy } from '../mesh/economy.js';
+import { createRoute, SERVER_TYPE } from '../mesh/route.js';
+import { realTimers } from '../timers.js';
 import { connectionStateOf } from './ice-restart.js';
 import { isPolite, negotiate } from './negotiation.js';
+
+/** How often the mesh looks at what has no event of its own (a transport's queue, a closed connection). */
+const TICK_MS = 1000;
 
 /**
  * @typedef {object} RemotePeer
  * @property {string} id
  * @property {RTCPeerConnection} pc
  * @property {import('./negotiation.js').Negotiator} negotiator
- * @property {import('./negotiation.js').SignalingChannel} signaling
+ * @property {import('../mesh/route.js').Route} route Its negotiation's signaling.
  * @property {MediaStream} stream
  * @property {{audio: RTCRtpSender | null, video: RTCRtpSender | null}} senders
  */
@@ -37,7 +46,22 @@ import { isPolite, negotiate } from './negotiation.js';
  *   connected connection's safety code (absent where WebCrypto is: no code is shown).
  * @property {Partial<import('./negotiation.js').NegotiatorOptions>} [negotiation] Extra
  *   options for every negotiator (tests pass fake timers).
+ * @property {MeshEconomyOptions} [economy] Without it, this peer always holds its stream.
  */
+
+/**
+ * What the mesh's economy needs from the rest of the client.
+ * @typedef {object} MeshEconomyOptions
+ * @property {() => boolean} capable Data channels exist and the host streams held responses.
+ * @property {() => boolean} busy The transport is joining or has messages to post.
+ * @property {(quiet: boolean) => void} setQuiet The transport's quiet mode.
+ */
+
+/** @param {RTCPeerConnection} pc */
+function isUp(pc) {
+  const state = connectionStateOf(pc);
+  return state === 'connected' || state === 'completed';
+}
 
 /**
  * Gives a new connection the local tracks.
@@ -123,6 +147,7 @@ function snapshotOf(peers, selfId, channels) {
       signalingState: peer.pc.signalingState,
       channelState: channels.state(id),
       polite: selfId ? isPolite(selfId, id) : null,
+      route: peer.route.counts(),
     });
   }
   return snapshot;
@@ -137,6 +162,41 @@ export function createMesh(options) {
   const peers = new Map();
   /** @type {string | null} */
   let selfId = null;
+  const timers = options.negotiation?.timers ?? realTimers;
+  /** @type {unknown} */
+  let tickTimer = null;
+
+  // Who keeps the held stream: in a connected call only the doorkeeper, while the others read
+  // their inbox now and then and the data channels carry the call's signaling.
+  const economy = createEconomy({
+    capable: () => options.economy?.capable() ?? false,
+    peers: () => [...peers.keys()],
+    linked: (id) => {
+      const peer = peers.get(id);
+      return Boolean(peer) && channels.state(id) === 'open' && isUp(peer.pc);
+    },
+    pending: (id) => {
+      const peer = peers.get(id);
+      return !peer || peer.route.pending() || peer.pc.signalingState !== 'stable';
+    },
+    busy: () => options.economy?.busy() ?? true,
+    broadcast: (text) => channels.broadcast(text),
+    apply: (mode) => options.economy?.setQuiet(mode === 'quiet'),
+    timers,
+  });
+
+  // A connection closed under the mesh (the browser gives one up without an event) is started
+  // afresh through the server; everything else only needs a fresh look.
+  function tick() {
+    tickTimer = timers.setTimeout(tick, TICK_MS);
+    for (const [id, peer] of peers) if (peer.pc.signalingState === 'closed') resetPeer(id);
+    economy.update();
+  }
+
+  function stopTicking() {
+    if (tickTimer !== null) timers.clearTimeout(tickTimer);
+    tickTimer = null;
+  }
 
   /**
    * @param {string} id
@@ -150,32 +210,46 @@ export function createMesh(options) {
     if (existing) return existing;
 
     const pc = options.newConnection();
-    /** @type {import('./negotiation.js').SignalingChannel} */
-    const signaling = {
-      send: (message) => options.post({ to: id, type: message.type, data: message.data }),
-      onmessage: null,
-    };
+    const route = createRoute({
+      post: (message) => options.post({ to: id, type: message.type, data: message.data }),
+      linkUp: () => isUp(pc),
+      timers,
+    });
     const polite = isPolite(selfId, id);
     const negotiator = negotiate({
       ...options.negotiation,
       pc,
       polite,
-      signaling,
+      signaling: route,
       waitForOffer: !how.offering,
       // A connection that an ICE restart did not bring up is started afresh. Only the impolite
       // side does that, so the two sides never replace the connection at the same time.
       onStuck: polite ? undefined : () => resetPeer(id),
     });
-    channels.attach(id, pc);
+    route.attach(channels.attach(id, pc));
     /** @type {RemotePeer} */
-    const peer = { id, pc, negotiator, signaling, stream: options.newStream(), senders: { audio: null, video: null } };
+    const peer = { id, pc, negotiator, route, stream: options.newStream(), senders: { audio: null, video: null } };
     peers.set(id, peer);
     view.peerAdded(id);
     addLocalTracks(peer, options.localTracks(), how.offering === true);
     watch(peer, () => peers.get(id) === peer, view, options.safetyCode);
+    for (const event of ['connectionstatechange', 'iceconnectionstatechange', 'signalingstatechange']) {
+      pc.addEventListener(event, () => linkChanged(id));
+    }
     view.peerConnectionState(id, connectionStateOf(pc));
     if (how.offering) negotiator.offer();
+    economy.update();
     return peer;
+  }
+
+  /**
+   * The connection or the channel of `id` changed: the route may have to fall back to the
+   * server, and this peer may have to hold its stream again (or may give it up).
+   * @param {string} id
+   */
+  function linkChanged(id) {
+    peers.get(id)?.route.linkChanged();
+    economy.update();
   }
 
   /**
@@ -187,8 +261,10 @@ export function createMesh(options) {
     if (!peer) return;
     peers.delete(id);
     peer.negotiator.close();
+    peer.route.close();
     channels.detach(id);
     peer.pc.close();
+    economy.update();
   }
 
   /** @param {string} id */
@@ -228,6 +304,9 @@ export function createMesh(options) {
       selfId = peerId;
       view.selfId(selfId);
       for (const id of others) addPeer(id, { offering: true });
+      economy.joined(others, peerId);
+      stopTicking();
+      tick();
     },
 
     /** @param {import('../net/protocol.js').ServerMessage} message */
@@ -237,26 +316,59 @@ export function createMesh(options) {
         // The newcomer sends the first offer. The connection is set up now, ahead of it, so
         // that the offer finds everything ready.
         addPeer(from);
+        economy.serverEvent(message);
       } else if (message.type === 'leave') {
         removePeer(from);
+        economy.serverEvent(message);
       } else if (message.type === 'reset') {
         // The other side gave up on this connection and starts a fresh one.
         dropConnection(from);
         addPeer(from);
-      } else if (message.type === 'description' || message.type === 'candidates') {
+      } else if (message.type === 'description' || message.type === 'candidates' || message.type === SERVER_TYPE) {
         // Also covers a peer whose join event this client never saw (it joined under a new
         // id while this client's stream was down): it is a peer all the same.
         // Candidates alone cannot start a connection; they belong to an offer that comes first.
-        const peer = peers.get(from) ?? (message.type === 'description' ? addPeer(from) : null);
-        peer?.signaling.onmessage?.(/** @type {any} */ ({ type: message.type, data: message.data }));
+        const inner = message.type === SERVER_TYPE ? /** @type {{type?: unknown}} */ (message.data ?? {}).type : message.type;
+        const peer = peers.get(from) ?? (inner === 'description' ? addPeer(from) : null);
+        if (peer) economy.seen(from);
+        peer?.route.fromServer(message);
       }
     },
+
+    /**
+     * A message on the data channel of `peerId`, before chat sees it: the route's signaling,
+     * or a note about the room. Returns whether it was one of those.
+     * @param {string} peerId
+     * @param {unknown} text
+     * @returns {boolean}
+     */
+    fromChannel(peerId, text) {
+      if (typeof text !== 'string') return false;
+      if (peers.get(peerId)?.route.fromChannel(text)) {
+        economy.update();
+        return true;
+      }
+      const note = economy.note(text, peerId);
+      if (!note) return false;
+      if (note.note === 'join') addPeer(note.peer);
+      else removePeer(note.peer);
+      return true;
+    },
+
+    /** @param {string} peerId Its data channel opened or closed. */
+    channelChanged: linkChanged,
+
+    /** Tells the others over the channels that this peer leaves now ("I am leaving"). */
+    leaving: () => economy.leaving(),
+
+    doorkeeper: () => economy.doorkeeper(),
 
     /** @param {string} id A peer that is no longer in the room. */
     remove: removePeer,
 
     /** Drops every connection and forgets this client's id (hang-up). */
     leave() {
+      stopTicking();
       removeAll();
       selfId = null;
     },

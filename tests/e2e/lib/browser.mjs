@@ -104,7 +104,7 @@ export async function trafficLog(peer) {
  * @returns {Promise<{name: string, context: import('playwright-core').BrowserContext,
  *   page: import('playwright-core').Page, logs: string[]}>}
  */
-export async function openPeer(browser, url, { name = 'peer', viewport = DESKTOP, isMobile = false } = {}) {
+export async function openPeer(browser, url, { name = 'peer', viewport = DESKTOP, isMobile = false, beforeGoto } = {}) {
   const context = await browser.newContext({ viewport, isMobile, hasTouch: isMobile, deviceScaleFactor: 1 });
   const page = await context.newPage();
   const logs = [];
@@ -115,6 +115,8 @@ export async function openPeer(browser, url, { name = 'peer', viewport = DESKTOP
     dialog.dismiss().catch(() => undefined);
   });
   await page.addInitScript(recordPeerConnections);
+  // A test may route the page's requests (hold one back, say) before the page makes them.
+  await beforeGoto?.(page);
   await page.goto(url);
   return { name, context, page, logs };
 }

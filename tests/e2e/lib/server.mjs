@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const apacheScript = path.join(repoRoot, 'scripts/lib/apache.sh');
+const qosScript = path.join(repoRoot, 'scripts/lib/qos.sh');
 // WEBRTC_CGI_BIN tests another build of the executable than the one scripts/build made.
 const binary = path.resolve(process.env.WEBRTC_CGI_BIN || path.join(repoRoot, 'target/dist/webrtc.cgi'));
 
@@ -81,8 +82,10 @@ function apacheWith(environment, ...args) {
  *   the default webrtc-data folder beside the executable; `null` writes no webrtc.json at all
  * @param {'cgid'|'cgi'} [options.cgi] the event MPM with mod_cgid, or the prefork MPM with
  *   mod_cgi, which some hosts still run
+ * @param {{limit: number, retryAfter?: number}} [options.qos] an entry-process limit in front
+ *   of the executable (scripts/lib/qos.sh): over `limit` requests at once are answered 508
  */
-export async function startServer({ name, layout = 'cgi-bin', htaccess = true, settings = {}, cgi = 'cgid' }) {
+export async function startServer({ name, layout = 'cgi-bin', htaccess = true, settings = {}, cgi = 'cgid', qos }) {
   if (!fs.existsSync(binary)) {
     throw new Error(`${binary} is missing: run scripts/build first`);
   }
@@ -101,6 +104,13 @@ export async function startServer({ name, layout = 'cgi-bin', htaccess = true, s
   let url;
   try {
     url = apacheWith({ APACHE_CGI: cgi }, ...args).trim().split('\n').pop();
+    if (qos) {
+      const limiter = ['enable', '--dir', dir, '--limit', String(qos.limit)];
+      if (qos.retryAfter !== undefined) limiter.push('--retry-after', String(qos.retryAfter));
+      execFileSync(qosScript, ['install'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(qosScript, limiter, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      apache('restart', '--dir', dir);
+    }
   } catch (error) {
     throw new Error(`Apache did not start: ${error.stderr || error.message}`);
   }
@@ -134,10 +144,25 @@ export async function startServer({ name, layout = 'cgi-bin', htaccess = true, s
     },
     /** Kills the CGI processes answering this instance's event streams (of one peer, if given). */
     killEventStreams(peer) {
-      return killCgiProcesses(appDir, (query) => {
+      const streams = cgiProcesses(appDir, (query) => {
         const params = new URLSearchParams(query);
         return params.get('mode') === 'sse' && (peer === undefined || params.get('peer') === peer);
       });
+      return streams.filter((pid) => {
+        try {
+          process.kill(pid, 'SIGKILL');
+          return true;
+        } catch {
+          return false; // It ended on its own in the meantime.
+        }
+      }).length;
+    },
+    /** Counts the running event streams whose query parameters pass `select`. */
+    countEventStreams(select = () => true) {
+      return cgiProcesses(appDir, (query) => {
+        const params = new URLSearchParams(query);
+        return params.get('mode') === 'sse' && select(params);
+      }).length;
     },
   };
   running.add(server);
@@ -145,13 +170,13 @@ export async function startServer({ name, layout = 'cgi-bin', htaccess = true, s
 }
 
 /**
- * Kills this instance's running webrtc.cgi processes whose QUERY_STRING passes `select`, found
- * through /proc by their SCRIPT_FILENAME, so only processes of this test are touched.
- * Returns how many were killed.
+ * This instance's running webrtc.cgi processes whose QUERY_STRING passes `select`, found
+ * through /proc by their SCRIPT_FILENAME, so only processes of this test are seen.
+ * Returns their process ids.
  */
-function killCgiProcesses(appDir, select) {
+function cgiProcesses(appDir, select) {
   const script = path.join(appDir, 'webrtc.cgi');
-  let killed = 0;
+  const found = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let environ;
@@ -165,15 +190,9 @@ function killCgiProcesses(appDir, select) {
       return [line.slice(0, at), line.slice(at + 1)];
     }));
     if (variables.get('SCRIPT_FILENAME') !== script) continue;
-    if (!select(variables.get('QUERY_STRING') || '')) continue;
-    try {
-      process.kill(Number(entry), 'SIGKILL');
-      killed += 1;
-    } catch {
-      // It ended on its own in the meantime.
-    }
+    if (select(variables.get('QUERY_STRING') || '')) found.push(Number(entry));
   }
-  return killed;
+  return found;
 }
 
 /** A fresh room name, so tests never share state. */
