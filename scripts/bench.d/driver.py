@@ -127,7 +127,9 @@ def main():
         # (hold_seconds is at most 50, so in two holds), 20 s in quick runs.
         "idle": {"connections": 30,
                  "batches": [(25, 21, 20)] if quick else [(50, 45, 20), (20, 15, None)]},
-        "handshake": {"runs": 10 if quick else 20},
+        # Interleaved rounds of webrtc-cgi and PeerJS, each in both start modes; newcomer runs
+        # (a call of 4 built up one person at a time) in the first rounds.
+        "handshake": {"rounds": 5 if quick else 9, "newcomer_rounds": 3 if quick else 7},
         "economy": {"quick": quick},
     }
     only = set(args.only.split(","))
@@ -143,7 +145,7 @@ def main():
     finally:
         bench.children.end_all()
 
-    rows, goals = build_rows(results)
+    rows, goals, connect = build_rows(results)
     meta = {
         "run": "quick" if quick else "full",
         "when": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -156,6 +158,7 @@ def main():
         "settings_note": args.settings_note,
         "server_note": args.server_note,
         "plan": plan,
+        "connect": connect,
         "notes": [
             "request cost: sequential, a fresh TCP connection per request, timed from connect() "
             "to the end of the response; ratio = median / median of the do-nothing static C "
@@ -171,10 +174,15 @@ def main():
             "idle CPU: /proc/PID/schedstat run time of the held webrtc.cgi processes over "
             "windows inside their holds (start-up and end excluded), per connection, as % of "
             "one core; utime+stime ticks in the JSON as a cross-check.",
-            "handshake: from the second peer's load event (goal judged on this; also shown from "
-            "its navigation start) to both peers' remote tile data-state=connected "
-            "(MutationObserver timestamps), one browser context per peer; one warm-up run not "
-            "counted.",
+            "handshake (the 300 ms rows: webrtc-cgi's settled runs): from the second page's load "
+            "event, and from its navigation start, to both pages holding a connected "
+            "RTCPeerConnection to the other (timestamps recorded inside the pages), one browser "
+            "context per person; one warm-up run per system not counted. Call set-up: the same "
+            "harness, flags and fake devices for webrtc-cgi and PeerJS (peerjs-server 1.0 + "
+            "peerjs 1.5, page served by the same Apache, STUN list as webrtc-cgi's default), "
+            "rounds interleaved; settled = the second person opens the room 2 s after the first; "
+            "immediate = right after; newcomer = the 3rd and 4th person, each 2 s after the call "
+            "before them is up, to connected with everyone.",
             f"load average before {load_before:.2f}, after {os.getloadavg()[0]:.2f}: other "
             "work on the machine shows up in the figures.",
         ],

@@ -40,6 +40,20 @@ GOALS = {
                                  "page's navigation start (stricter reading)", "< 300 ms, all",
                                  lambda figure: figure[0] is not None and figure[0] < 300
                                  and figure[1]),
+    # Call set-up against the PeerJS anchor of the same run: ours / PeerJS, medians from
+    # navigation start.
+    "peerjs_settled": Goal("median navigation -> connected no slower than PeerJS, settled start",
+                           "<= 1.00x PeerJS", lambda ratio: ratio is not None and ratio <= 1.0),
+    "peerjs_immediate": Goal("median navigation -> connected no slower than PeerJS, immediate "
+                             "start", "<= 1.00x PeerJS",
+                             lambda ratio: ratio is not None and ratio <= 1.0),
+    # A newcomer's median over the two-person settled median, same system, same run.
+    "newcomer": Goal("newcomer into a settled call of {people} connected to everyone within "
+                     "1.5x the two-person figure", "<= 1.5x 2-person",
+                     lambda ratio: ratio is not None and ratio <= 1.5),
+    # (connected, attempted) over every call set-up run of webrtc-cgi.
+    "all_connect": Goal("every call set-up run connects", "all",
+                        lambda counts: counts[0] == counts[1]),
     # Bytes.
     "size": Goal("release binary under 1.5 MB", "< 1.5 MB", lambda size: size < 1.5 * MB),
 }

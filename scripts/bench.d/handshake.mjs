@@ -1,20 +1,29 @@
-// Times the two-peer call set-up in headless Chromium: the first peer opens a room and waits
-// until it is live; the second opens the same room; the time runs from the second page's load
-// event (and, stricter, from its navigation start) to the moment both peers show the other's
-// tile as connected.
+// Times call set-up in headless Chromium, for webrtc-cgi and for the anchors beside it, with
+// the same browser, flags and fake devices for all of them, runs interleaved (each round runs
+// every system in turn, in every start mode):
+// - "settled": the first person opens the room, the second opens it 2 s after the first;
+// - "immediate": the second opens it right after the first;
+// - "newcomer": a settled call of two, then a 3rd person 2 s after it is up, then a 4th.
+// Every time runs from the navigation start of the page that joins last (its
+// performance.timeOrigin) to the moment every page of the call holds a connected
+// RTCPeerConnection to every other; beside it, from that page's load event.
 //
-//   node handshake.mjs URL RUNS [CHROMIUM]
+//   node handshake.mjs CONFIG_JSON
 //
-// Prints one JSON line: {"ms": [...], "afterLoadMs": [...], "connected": N, "attempted": N,
-// "failures": [...]}; ms counts from the second page's navigation start, afterLoadMs from its
-// load event.
-// Each peer gets its own browser context (nothing shared, as two people). One warm-up run comes
-// first and is not counted: it pays for Chromium's first page, compile and media start-up.
+// CONFIG_JSON: {"systems": [{"name", "url"}], "rounds", "newcomerRounds", "chromium"}; a
+// system's url holds {room} where the room name goes. Prints one JSON line:
+// {"systems": {NAME: {"settled": RESULT, "immediate": RESULT, "newcomer3": RESULT,
+// "newcomer4": RESULT}}, "timelines": [...]} where RESULT is {"ms": [...], "afterLoadMs": [...],
+// "attempted": N, "failures": [...]}; each timeline is one settled run's pages with their
+// recorded events, for the critical-path profile.
+// Each person gets their own browser context (nothing shared, as separate people). One
+// warm-up run per system comes first and is not counted: it pays for Chromium's first page,
+// compile and media start-up.
 //
-// The timestamps come from inside the pages: a MutationObserver, installed before the client
-// runs, notes when a remote tile (figure.tile[data-peer]) first has data-state="connected",
-// the client's documented DOM contract. Both pages run in one browser on one machine, so their
-// wall clocks (performance.timeOrigin + performance.now()) are comparable.
+// The timestamps come from inside the pages: a script installed before the page's own records
+// every RTCPeerConnection (and when 1, 2, 3 of them were first connected at once), the camera,
+// the signaling requests, streams and sockets, with wall-clock times (timeOrigin + now) that
+// are comparable across pages of one browser on one machine.
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -22,90 +31,323 @@ import path from 'node:path';
 const require = createRequire(path.join(process.env.NODE_PATH || process.cwd(), 'x.js'));
 const { chromium } = require('playwright-core');
 
-const [url, runsText, chromiumPath = '/usr/bin/chromium'] = process.argv.slice(2);
-const runs = Number(runsText);
-const RUN_TIMEOUT_MS = 15_000;
+const config = JSON.parse(process.argv[2] || '{}');
+const RUN_TIMEOUT_MS = 20_000;
+const SETTLE_MS = 2000;
 
 const ARGS = [
   '--no-sandbox', '--headless', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
   '--allow-loopback-in-peer-connection', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  // Two pages side by side: neither may be throttled as a background page.
+  // Pages side by side: none may be throttled as a background page.
   '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
 ];
 
-function watchTiles() {
-  window.__bench = { connectedAt: null };
-  const check = () => {
-    if (window.__bench.connectedAt === null
-      && document.querySelector('#tiles figure.tile[data-peer][data-state="connected"]')) {
-      window.__bench.connectedAt = performance.timeOrigin + performance.now();
+/** Runs in every page before its own scripts. */
+function recorder() {
+  const events = [];
+  const at = () => performance.timeOrigin + performance.now();
+  const note = (what, detail = null) => events.push({ t: at(), what, detail });
+  const pcs = [];
+  const connected = [];
+  window.__bench = { events, connected };
+
+  /** The step a signaling message stands for, in both systems' words. */
+  const stepOf = (type, data) => {
+    const kind = String(type || '').toLowerCase();
+    if (kind === 'description') return data?.type || 'description';
+    if (kind === 'candidates' || kind === 'candidate') return 'candidates';
+    return kind || null;
+  };
+
+  const recount = () => {
+    const count = pcs.filter((pc) => pc.connectionState === 'connected').length;
+    for (let k = 1; k <= count; k += 1) if (connected[k] === undefined) connected[k] = at();
+  };
+  const Original = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Original {
+    constructor(...args) {
+      super(...args);
+      const id = pcs.length;
+      pcs.push(this);
+      note('pc create', id);
+      let gathered = 0;
+      this.addEventListener('icecandidate', (event) => {
+        if (event.candidate && (gathered += 1) === 1) note('first candidate gathered', id);
+      });
+      this.addEventListener('iceconnectionstatechange', () => note(`ice ${this.iceConnectionState}`, id));
+      this.addEventListener('connectionstatechange', () => {
+        note(`pc ${this.connectionState}`, id);
+        recount();
+      });
+    }
+
+    async setLocalDescription(...args) {
+      const result = await super.setLocalDescription(...args);
+      note(`local ${this.localDescription?.type} set`, pcs.indexOf(this));
+      return result;
+    }
+
+    async setRemoteDescription(description) {
+      note(`remote ${description?.type} start`, pcs.indexOf(this));
+      const result = await super.setRemoteDescription(description);
+      note(`remote ${description?.type} set`, pcs.indexOf(this));
+      return result;
     }
   };
-  new MutationObserver(check).observe(document, {
-    subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'data-peer'],
-  });
+
+  const devices = navigator.mediaDevices;
+  if (devices?.getUserMedia) {
+    const getUserMedia = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = async (constraints) => {
+      note('camera start');
+      try {
+        return await getUserMedia(constraints);
+      } finally {
+        note('camera ready');
+      }
+    };
+  }
+
+  const originalFetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input.url, location.href);
+    let step = url.searchParams.get('mode') || (url.pathname.endsWith('/peers') ? 'peers' : null);
+    let to = null;
+    if (step === 'post' && typeof init?.body === 'string') {
+      try {
+        const message = JSON.parse(init.body);
+        step = stepOf(message.type, message.data);
+        to = message.to ?? null;
+      } catch {
+        step = 'post';
+      }
+    }
+    if (step && step !== 'sse') note(`send ${step}`, to);
+    const result = originalFetch(input, init);
+    if (step && step !== 'sse') result.then(() => note(`sent ${step}`, to), () => note(`failed ${step}`, to));
+    return result;
+  };
+
+  const OriginalEventSource = window.EventSource;
+  window.EventSource = class extends OriginalEventSource {
+    constructor(...args) {
+      super(...args);
+      note('stream start');
+      this.addEventListener('open', () => note('stream open'));
+      this.addEventListener('message', (event) => {
+        try {
+          const message = JSON.parse(event.data);
+          note(`recv ${stepOf(message.type, message.data)}`, message.from ?? null);
+        } catch {
+          note('recv unreadable');
+        }
+      });
+    }
+  };
+
+  const OriginalWebSocket = window.WebSocket;
+  window.WebSocket = class extends OriginalWebSocket {
+    constructor(...args) {
+      super(...args);
+      // PeerJS registers with the daemon by opening its socket: that is its join.
+      note('send join');
+      note('stream start');
+      this.addEventListener('open', () => note('stream open'));
+      this.addEventListener('message', (event) => {
+        try {
+          const message = JSON.parse(event.data);
+          if (message.type === 'OPEN') note('sent join');
+          else if (message.type !== 'HEARTBEAT') note(`recv ${stepOf(message.type)}`, message.src ?? null);
+        } catch {
+          note('recv unreadable');
+        }
+      });
+    }
+
+    send(data) {
+      try {
+        const message = JSON.parse(data);
+        if (message.type !== 'HEARTBEAT') note(`send ${stepOf(message.type)}`, message.dst ?? null);
+      } catch {
+        // Not a PeerJS message; nothing to note.
+      }
+      return super.send(data);
+    }
+  };
 }
 
-async function openPeer(browser, roomUrl) {
+/** Opens `url` in a fresh context, as a separate person would; navigation starts at once. */
+async function openPerson(browser, url) {
   const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
   const page = await context.newPage();
-  await page.addInitScript(watchTiles);
-  return { context, page, goto: page.goto(roomUrl, { timeout: RUN_TIMEOUT_MS }) };
+  await page.addInitScript(recorder);
+  return { context, page, goto: page.goto(url, { timeout: RUN_TIMEOUT_MS }) };
 }
 
-async function oneRun(browser, index) {
-  const room = `hs-${process.pid}-${index}-${Math.random().toString(36).slice(2, 10)}`;
-  const roomUrl = `${url}?room=${room}`;
-  const peers = [];
+/** Waits until the page has joined (both pages expose body data-state="live" and data-peer). */
+function waitJoined(person) {
+  return person.page.waitForFunction(() => document.body?.dataset.state === 'live' && document.body.dataset.peer,
+    null, { timeout: RUN_TIMEOUT_MS, polling: 20 });
+}
+
+/** Waits until every person holds `people.length - 1` connected peer connections at once. */
+function waitAllConnected(people) {
+  const others = people.length - 1;
+  return Promise.all(people.map((person) => person.page.waitForFunction(
+    (count) => window.__bench?.connected[count] !== undefined, others, { timeout: RUN_TIMEOUT_MS, polling: 20 },
+  )));
+}
+
+/** When the last person's page started and loaded, and when everybody was connected to all. */
+async function timing(people) {
+  const last = people[people.length - 1];
+  const others = people.length - 1;
+  const done = await Promise.all(people.map((person) => person.page.evaluate((count) => window.__bench.connected[count], others)));
+  const [start, loaded] = await last.page.evaluate(() => [performance.timeOrigin,
+    performance.timeOrigin + (performance.getEntriesByType('navigation')[0]?.loadEventEnd || 0)]);
+  const connectedAt = Math.max(...done);
+  return { ms: connectedAt - start, afterLoadMs: connectedAt - loaded };
+}
+
+/** Everything a page recorded, for the timeline. */
+function pageRecord(person, role) {
+  return person.page.evaluate((name) => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const scripts = performance.getEntriesByType('resource').filter((entry) => entry.initiatorType === 'script');
+    return {
+      role: name,
+      peer: document.body.dataset.peer,
+      timeOrigin: performance.timeOrigin,
+      nav: nav ? {
+        requestStart: nav.requestStart,
+        responseStart: nav.responseStart,
+        responseEnd: nav.responseEnd,
+        domContentLoaded: nav.domContentLoadedEventEnd,
+        load: nav.loadEventEnd,
+      } : null,
+      scriptsLoaded: scripts.length ? Math.max(...scripts.map((entry) => entry.responseEnd)) : null,
+      connected: window.__bench.connected,
+      events: window.__bench.events,
+    };
+  }, role);
+}
+
+async function describeFailure(people, error) {
+  const states = await Promise.all(people.map((person) => person.page.evaluate(() =>
+    `${document.body.dataset.state} connected=${JSON.stringify(window.__bench?.connected ?? [])}`).catch(() => 'unknown')));
+  return `${String(error.message).split('\n')[0]} (pages: ${states.join('; ')})`;
+}
+
+function roomUrl(system, label) {
+  const room = `hs-${process.pid}-${label}-${Math.random().toString(36).slice(2, 10)}`;
+  return { room, url: system.url.replace('{room}', encodeURIComponent(room)) };
+}
+
+/** A call of two: "settled" or "immediate". Returns {ok, ms, afterLoadMs, timeline} or {ok: false, error}. */
+async function pairRun(browser, system, mode, label) {
+  const { room, url } = roomUrl(system, label);
+  const people = [];
   try {
-    const first = await openPeer(browser, roomUrl);
-    peers.push(first);
-    await first.goto;
-    await first.page.waitForFunction(() => document.body?.dataset.state === 'live' && document.body.dataset.peer,
-      null, { timeout: RUN_TIMEOUT_MS, polling: 20 });
-    const second = await openPeer(browser, roomUrl);
-    peers.push(second);
-    await second.goto;
-    const bothConnected = () => window.__bench?.connectedAt !== null;
-    await Promise.all(peers.map((peer) =>
-      peer.page.waitForFunction(bothConnected, null, { timeout: RUN_TIMEOUT_MS, polling: 20 })));
-    const [a, b, start, loaded] = await Promise.all([
-      first.page.evaluate(() => window.__bench.connectedAt),
-      second.page.evaluate(() => window.__bench.connectedAt),
-      second.page.evaluate(() => performance.timeOrigin),
-      second.page.evaluate(() => performance.timeOrigin
-        + (performance.getEntriesByType('navigation')[0]?.loadEventEnd || 0)),
-    ]);
-    return { ok: true, ms: Math.max(a, b) - start, afterLoadMs: Math.max(a, b) - loaded };
+    const first = await openPerson(browser, url);
+    people.push(first);
+    const opened = Date.now();
+    if (mode === 'settled') {
+      await first.goto;
+      await waitJoined(first);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, SETTLE_MS - (Date.now() - opened))));
+    }
+    const second = await openPerson(browser, url);
+    people.push(second);
+    await Promise.all([first.goto, second.goto]);
+    await waitAllConnected(people);
+    const result = await timing(people);
+    const timeline = mode === 'settled'
+      ? { system: system.name, mode, room, pages: [await pageRecord(first, 'first'), await pageRecord(second, 'second')] }
+      : null;
+    return { ok: true, ...result, timeline };
   } catch (error) {
-    const states = await Promise.all(peers.map((peer) => peer.page.evaluate(() =>
-      [...document.querySelectorAll('#tiles figure.tile')].map((tile) => tile.dataset.state || 'self').join('/')
-      + ' ' + document.body.dataset.state).catch(() => 'unknown')));
-    return { ok: false, error: `${String(error.message).split('\n')[0]} (states: ${states.join(', ')})` };
+    return { ok: false, error: await describeFailure(people, error) };
   } finally {
-    await Promise.all(peers.map((peer) => peer.context.close().catch(() => undefined)));
+    await Promise.all(people.map((person) => person.context.close().catch(() => undefined)));
   }
 }
 
-const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ARGS });
-const result = { ms: [], afterLoadMs: [], connected: 0, attempted: 0, failures: [] };
-try {
-  await oneRun(browser, 'warmup');
-  for (let index = 0; index < runs; index += 1) {
-    const run = await oneRun(browser, index);
-    result.attempted += 1;
-    if (run.ok) {
-      result.connected += 1;
-      result.ms.push(run.ms);
-      result.afterLoadMs.push(run.afterLoadMs);
-    } else {
-      result.failures.push(run.error);
+/** A settled call of two, then a 3rd and a 4th person, each 2 s after the call is up. */
+async function newcomerRun(browser, system, label) {
+  const { room, url } = roomUrl(system, label);
+  const people = [];
+  const results = {};
+  try {
+    for (let size = 1; size <= 4; size += 1) {
+      const person = await openPerson(browser, url);
+      people.push(person);
+      await person.goto;
+      if (size === 1) {
+        await waitJoined(person);
+      } else {
+        await waitAllConnected(people);
+        if (size >= 3) results[size] = await timing(people);
+      }
+      if (size < 4) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     }
-    process.stderr.write(`handshake run ${index + 1}/${runs}: ${run.ok ? `${run.ms.toFixed(0)} ms` : run.error}\n`);
+    const pages = [];
+    for (const [index, person] of people.entries()) pages.push(await pageRecord(person, `person${index + 1}`));
+    return { ok: true, results, timeline: { system: system.name, mode: 'newcomer', room, pages } };
+  } catch (error) {
+    return { ok: false, results, error: await describeFailure(people, error) };
+  } finally {
+    await Promise.all(people.map((person) => person.context.close().catch(() => undefined)));
+  }
+}
+
+function emptyResult() {
+  return { ms: [], afterLoadMs: [], attempted: 0, failures: [] };
+}
+
+function record(result, run) {
+  result.attempted += 1;
+  if (run.ok) {
+    result.ms.push(run.ms);
+    result.afterLoadMs.push(run.afterLoadMs);
+  } else {
+    result.failures.push(run.error);
+  }
+}
+
+const browser = await chromium.launch({ executablePath: config.chromium || '/usr/bin/chromium', headless: true, args: ARGS });
+const output = { systems: {}, timelines: [] };
+try {
+  for (const system of config.systems) {
+    output.systems[system.name] = {
+      settled: emptyResult(), immediate: emptyResult(), newcomer3: emptyResult(), newcomer4: emptyResult(),
+    };
+    await pairRun(browser, system, 'settled', 'warmup');
+  }
+  for (let round = 0; round < config.rounds; round += 1) {
+    for (const mode of ['settled', 'immediate']) {
+      for (const system of config.systems) {
+        const run = await pairRun(browser, system, mode, `${round}`);
+        record(output.systems[system.name][mode], run);
+        if (run.timeline) output.timelines.push(run.timeline);
+        process.stderr.write(`handshake ${system.name} ${mode} ${round + 1}/${config.rounds}: ${run.ok ? `${run.ms.toFixed(0)} ms` : run.error}\n`);
+      }
+    }
+    if (round < (config.newcomerRounds ?? 0)) {
+      for (const system of config.systems) {
+        const run = await newcomerRun(browser, system, `n${round}`);
+        for (const size of [3, 4]) {
+          const result = output.systems[system.name][`newcomer${size}`];
+          record(result, run.results[size] ? { ok: true, ...run.results[size] } : run);
+        }
+        if (run.timeline) output.timelines.push(run.timeline);
+        const text = run.ok ? `3rd ${run.results[3].ms.toFixed(0)} ms, 4th ${run.results[4].ms.toFixed(0)} ms` : run.error;
+        process.stderr.write(`handshake ${system.name} newcomer ${round + 1}/${config.newcomerRounds}: ${text}\n`);
+      }
+    }
   }
 } finally {
   await browser.close();
 }
-process.stdout.write(`${JSON.stringify(result)}\n`);
+process.stdout.write(`${JSON.stringify(output)}\n`);

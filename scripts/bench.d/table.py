@@ -128,12 +128,82 @@ def build_rows(results):
             text, met = goal("handshake_navigation", (handshake["median"], all_connected),
                              handshake["median"])
             rows.append(stat_row("  counted from navigation start", handshake, fmt_ms, text, met))
+    connect = connect_lines(handshake, goal) if handshake and "error" not in handshake else []
     size = results.get("size")
     if size:
         text, met = goal("size", size["bytes"], size["bytes"])
         rows.append(("release binary size", f"{size['bytes'] / MB:.2f} MB",
                      f"{size['bytes']} B", "", 1, text, met, "", ""))
-    return rows, goals
+    return rows, goals, connect
+
+
+def spread(entry):
+    """median (min-max) n/attempted, the way the call set-up figures are quoted."""
+    if not entry or entry.get("median") is None:
+        failures = entry.get("attempted", 0) if entry else 0
+        return f"- (0/{failures})"
+    return (f"{entry['median']:.0f} ms ({entry['min']:.0f}-{entry['max']:.0f}) "
+            f"{entry['connected']}/{entry['attempted']}")
+
+
+def connect_lines(handshake, goal):
+    """The call set-up section: ours beside PeerJS per start mode, the newcomer, the ratios
+    with their goals, and the timeline of both side by side."""
+    systems = handshake.get("systems")
+    if not systems:
+        return []
+    ours, peerjs = systems["webrtc-cgi"], systems["PeerJS"]
+    load = handshake["load_average"]
+    lines = [f"call set-up in Chromium: {handshake['rounds']} interleaved rounds (webrtc-cgi, "
+             f"PeerJS), {handshake['newcomer_rounds']} newcomer runs each; median (min-max) "
+             f"connected/attempted; load average before {load['before'][0]:.2f}, after "
+             f"{load['after'][0]:.2f}; PHP original not run here (quoted: {PHP['handshake']})",
+             ""]
+    header = ("from the last page's navigation start", "webrtc-cgi", "PeerJS", "ours/PeerJS",
+              "goal", "")
+    table = [header]
+    for mode in ("settled", "immediate"):
+        ratio = handshake["ratio_to_peerjs"].get(mode)
+        text, met = goal(f"peerjs_{mode}", ratio, ratio)
+        table.append((f"2 people, {mode}", spread(ours[mode]), spread(peerjs[mode]),
+                      f"{ratio:.2f}x" if ratio else "-", text, "✓" if met else "✗"))
+    for size in (3, 4):
+        entry = ours[f"newcomer{size}"]
+        base = ours["settled"]["median"]
+        ratio = entry["median"] / base if entry.get("median") and base else None
+        text, met = goal("newcomer", ratio, ratio, people=size - 1)
+        ratio_peerjs = (entry["median"] / peerjs[f"newcomer{size}"]["median"]
+                        if entry.get("median") and peerjs[f"newcomer{size}"].get("median") else None)
+        table.append((f"newcomer: person {size}" + (f" ({ratio:.2f}x 2-person)" if ratio else ""),
+                      spread(entry), spread(peerjs[f"newcomer{size}"]),
+                      f"{ratio_peerjs:.2f}x" if ratio_peerjs else "-", text, "✓" if met else "✗"))
+    for mode in ("settled", "immediate"):
+        after = ours[mode]["from_load_event_ms"]
+        theirs = peerjs[mode]["from_load_event_ms"]
+        table.append((f"  2 people, {mode}, from load event",
+                      "-" if after["median"] is None else f"{after['median']:.0f} ms",
+                      "-" if theirs["median"] is None else f"{theirs['median']:.0f} ms", "", "", ""))
+    counts = [0, 0]
+    for entry in ours.values():
+        counts[0] += entry["connected"]
+        counts[1] += entry["attempted"]
+    text, met = goal("all_connect", counts, f"{counts[0]}/{counts[1]}")
+    table.append(("every webrtc-cgi run connects", f"{counts[0]}/{counts[1]}", "", "", text,
+                  "✓" if met else "✗"))
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    for mode, title in (("settled", "2 people, settled"), ("newcomer", "4th person into a call of 3")):
+        steps = handshake.get("timeline", {}).get(mode, {})
+        if not steps:
+            continue
+        lines += ["", f"critical path, {title} (median ms from the last page's navigation start; "
+                      "'other' = the person already there)"]
+        width = max(len(label) for label in steps)
+        lines.append(f"{'step'.ljust(width)}  {'webrtc-cgi':>10}  {'PeerJS':>10}")
+        for label, (mine, theirs) in steps.items():
+            lines.append(f"{label.ljust(width)}  {mine:>10}  {theirs:>10}")
+    return lines
 
 
 def print_table(rows, meta):
@@ -144,7 +214,8 @@ def print_table(rows, meta):
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     out = []
     out.append(f"webrtc-cgi benchmark ({meta['run']} run, {meta['when']}, {meta['apache']}, "
-               f"{meta['cpus']} cores, load before {meta['load_before']})")
+               f"{meta['cpus']} cores, load average before {meta['load_before']}, after "
+               f"{meta['load_after']})")
     out.append("bench settings (webrtc.json): " + meta["settings_note"])
     if meta["server_note"]:
         out.append("server: " + meta["server_note"])
@@ -156,6 +227,8 @@ def print_table(rows, meta):
         out.append("  ".join(cell.ljust(widths[i]) if i in (0, 5, 6, 7, 8) else
                              cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip())
     out.append("")
+    if meta.get("connect"):
+        out += meta["connect"] + [""]
     for note in meta["notes"]:
         out.append(f"- {note}")
     print("\n".join(out), flush=True)

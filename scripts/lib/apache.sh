@@ -208,7 +208,8 @@ Timeout 60
 KeepAlive On
 TypesConfig "$types_config"
 
-LogFormat "%h %t \"%r\" %>s %b %Dus enc=%{Content-Encoding}o" timed
+# start= is the request's arrival in ms since the epoch, to place requests on a browser's timeline.
+LogFormat "%h %t \"%r\" %>s %b %Dus enc=%{Content-Encoding}o start=%{msec}t" timed
 CustomLog "$dir/logs/access.log" timed
 
 # Shared hosts compress text responses; event-stream is listed too because some do, and it is
