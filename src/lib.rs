@@ -10,6 +10,7 @@
 mod assets;
 pub mod config;
 pub mod error;
+pub mod gateway;
 pub mod mode;
 mod response;
 mod secret;

@@ -23,6 +23,7 @@ use std::io::Write;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::gateway::Gateway;
 use crate::response::Response;
 use crate::stream::Clock;
 use query::{printable, Input};
@@ -47,6 +48,8 @@ pub struct Context<'a> {
     pub now: u64,
     /// SCRIPT_NAME, for the page's own URLs.
     pub script_name: &'a str,
+    /// What runs this program: decides whether event streams may be held.
+    pub gateway: Gateway,
 }
 
 /// A mode's answer.

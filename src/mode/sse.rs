@@ -83,10 +83,14 @@ impl Sse {
                 room.touch(peer, now);
                 room.open_inbox(peer, self.last_event_id)
             })?;
-        let hold_seconds = self
-            .hold_seconds
-            .unwrap_or(settings.hold_seconds)
-            .min(settings.hold_seconds);
+        let hold_seconds = if context.gateway.streams_held_responses() {
+            self.hold_seconds
+                .unwrap_or(settings.hold_seconds)
+                .min(settings.hold_seconds)
+        } else {
+            // Held events would arrive only at the end of the hold: the browser polls.
+            0
+        };
         let retry_ms = if hold_seconds == 0 {
             settings.retry_ms.max(MIN_POLLING_RETRY_MS)
         } else {
@@ -184,6 +188,7 @@ mod tests {
     use std::cell::{Cell, RefCell};
 
     use crate::config::Settings;
+    use crate::gateway::Gateway;
     use crate::stream::PADDING_BYTES;
     use crate::values::{EventData, MessageType, PeerId};
 
@@ -246,12 +251,22 @@ mod tests {
             .unwrap();
     }
 
-    /// Opens a stream as the sse mode does, at time 0.
+    /// Opens a stream as the sse mode does, at time 0, run by the server itself.
     fn open(
         store: &Store,
         settings: &Settings,
         room: &RoomName,
         peer: &Credentials,
+    ) -> EventStream {
+        open_through(store, settings, room, peer, Gateway::SameAccount)
+    }
+
+    fn open_through(
+        store: &Store,
+        settings: &Settings,
+        room: &RoomName,
+        peer: &Credentials,
+        gateway: Gateway,
     ) -> EventStream {
         let request = Sse {
             room: room.clone(),
@@ -263,8 +278,46 @@ mod tests {
             settings,
             now: 0,
             script_name: "",
+            gateway,
         };
         request.open(store, &context).unwrap()
+    }
+
+    #[test]
+    fn behind_a_fastcgi_wrapper_a_stream_answers_at_once_and_the_browser_polls() {
+        let fixture = fixture(25);
+        let store = Store::open(&fixture.settings).unwrap();
+        let room = RoomName::parse("r").unwrap();
+        let alice = join(&store, &room);
+        let bob = join(&store, &room);
+        send(&store, &room, &alice.peer, "early");
+        let stream = open_through(
+            &store,
+            &fixture.settings,
+            &room,
+            &bob,
+            Gateway::FastCgiWrapper,
+        );
+        let clock = FakeClock {
+            now: Cell::new(Duration::ZERO),
+            on_sleep: RefCell::new(Box::new(|_| {})),
+        };
+        let mut out = Vec::new();
+        stream.run(&mut out, &clock);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("retry: 1000\nevent: hello\ndata: {\"hold\":0,"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"type\":\"early\""),
+            "pending messages still go out"
+        );
+        assert!(
+            text.ends_with("\n\n") && text.contains("event: bye"),
+            "{text}"
+        );
+        assert_eq!(clock.elapsed(), Duration::ZERO, "no hold at all");
     }
 
     #[test]

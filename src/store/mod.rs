@@ -14,6 +14,7 @@ mod delivery;
 mod files;
 mod inbox;
 mod limits;
+pub mod location;
 mod lock;
 mod record;
 mod room;
