@@ -14,7 +14,8 @@
 //   #copy-link copies it.
 // - #status with data-kind: '' (hidden), 'reconnecting', 'full' (with #status-action
 //   "Try again"), 'error', or a media problem: 'insecure', 'denied', 'nodevice', 'busy',
-//   'other'. #status-text holds the sentence.
+//   'other', or 'screen' (sharing the screen failed, other than by refusal). #status-text
+//   holds the sentence.
 // - Controls: #mic, #camera, #share (aria-pressed="true" while muted / camera off / sharing),
 //   #devices (opens #devices-dialog with #camera-select and #mic-select), #chat-toggle,
 //   #hangup. After hanging up, #ended is visible and #rejoin joins again.
