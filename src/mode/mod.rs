@@ -14,6 +14,7 @@ pub mod join;
 pub mod leave;
 pub mod page;
 pub mod post;
+mod private_files;
 pub mod probe;
 mod query;
 pub mod sse;
