@@ -39,11 +39,11 @@ function main() {
   const ui = createUi(document, { room, roomLink });
 
   if (!isValidRoom(room)) {
-    ui.view.callState('error', 'This link has no valid room name. Open the page without ?room= to get a new room.');
+    ui.withoutCall('This link has no valid room name. Open the page without ?room= to get a new room.');
     return;
   }
   if (typeof RTCPeerConnection !== 'function') {
-    ui.view.callState('error', 'This browser cannot make video calls. Use a current Chrome, Firefox, Edge or Safari.');
+    ui.withoutCall('This browser cannot make video calls. Use a current Chrome, Firefox, Edge or Safari.');
     return;
   }
 

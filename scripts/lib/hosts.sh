@@ -39,9 +39,14 @@ hosts_install() {
         fi
     done
     ((${#wanted[@]} > 0)) || return 0
+    hosts_apt_install "${wanted[@]}"
+}
+
+# Installs Debian packages with apt-get, starting none of the services they bring.
+hosts_apt_install() {
     command -v apt-get >/dev/null 2>&1 \
-        || hosts_die "missing ${wanted[*]}; install them with your package manager"
-    hosts_log "installing ${wanted[*]} with apt-get"
+        || hosts_die "missing $*; install them with your package manager"
+    hosts_log "installing $* with apt-get"
     hosts_as_root apt-get update
     # The packages register system services, which would start listening on port 80 for
     # everyone. Only the binaries are used here, so Debian's policy hook refuses every start
@@ -54,7 +59,7 @@ hosts_install() {
     fi
     local status=0
     hosts_as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y --no-install-recommends "${wanted[@]}" || status=$?
+        apt-get install -y --no-install-recommends "$@" || status=$?
     if [[ "$placed" == yes ]]; then
         hosts_as_root rm -f "$policy"
     fi
