@@ -7,11 +7,13 @@
 //! - `crashes`: processes killed, stopped or stalled half way.
 //! - `storage`: full disks and unusable data directories.
 //! - `floods`: the rate limits.
+//! - `gateways`: FastCGI wrappers, and the default data folder's place.
 
 mod access;
 mod api;
 mod crashes;
 mod floods;
+mod gateways;
 mod hostile;
 mod site;
 mod storage;
