@@ -122,7 +122,7 @@ for (const { host, label, streams } of HOSTS) {
         assert.match(rows.Streaming.text, /fcgiwrap/, 'the buffering is explained');
       }
       if (host === 'suexec') {
-        assert.match(rows['Private files'].text, /outside the web root/, 'the data went above public_html');
+        assert.equal(dataFolderOf(site.server).inWebRoot, false, 'the data went above public_html');
         assert.match(rows.Gateway.text, /suEXEC/);
       }
     });
