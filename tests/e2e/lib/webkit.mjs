@@ -58,11 +58,14 @@ export async function launchWebKit() {
   const base = `http://127.0.0.1:${port}`;
   await until(() => fetch(`${base}/status`).then((r) => r.ok, () => false), 10_000, `WebKitWebDriver did not answer: ${driver.errors()}`);
 
+  // A browser that cannot start (no display) leaves the driver waiting for ever: every
+  // command has a deadline.
   async function call(method, path, body) {
     const response = await fetch(`${base}${path}`, {
       method,
       headers: { 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
     });
     const answer = await response.json();
     if (!response.ok) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(answer.value)}`);
