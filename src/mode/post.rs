@@ -24,6 +24,8 @@ pub struct OutgoingMessage {
     pub to: Option<PeerId>,
     pub kind: MessageType,
     pub data: Option<EventData>,
+    /// Whether it has the form a sealed room takes (PROTOCOL.md, "Sealed rooms").
+    pub sealed: bool,
 }
 
 impl Post {
@@ -53,6 +55,7 @@ impl Post {
             Access::Peer(&self.credentials),
             context.now,
             |room| {
+                refuse_unsealed(room.is_sealed(), message)?;
                 room.deliver(
                     from,
                     message.to.as_ref(),
@@ -89,12 +92,49 @@ fn parse_message(body: &[u8]) -> Result<OutgoingMessage> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Error::BadRequest("the body is not valid UTF-8".to_string()))?;
     let message: MessageBody = serde_json::from_str(text).map_err(body_error)?;
+    let sealed = is_sealed_form(&message.kind, message.data.as_ref());
     let kind = MessageType::parse(&message.kind)?;
     let to = message.to.as_deref().map(PeerId::parse).transpose()?;
     // Parsing the data first puts serde_json's nesting limit between a hostile sender and
     // the other browsers; `EventData` makes it one compact line.
     let data = message.data.and_then(EventData::from_json);
-    Ok(OutgoingMessage { to, kind, data })
+    Ok(OutgoingMessage {
+        to,
+        kind,
+        data,
+        sealed,
+    })
+}
+
+/// A sealed room takes sealed messages only, so that nothing readable is stored in it.
+fn refuse_unsealed(room_sealed: bool, message: &OutgoingMessage) -> Result<()> {
+    if room_sealed && !message.sealed {
+        return Err(Error::BadRequest(
+            "this room is sealed: every message must be sealed, {\"type\": \"sealed\", \"data\": {\"sealed\": BASE64}} (PROTOCOL.md, \"Sealed rooms\")".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// The one form a sealed room accepts: type `sealed`, and data an object whose only key
+/// `sealed` holds base64 text.
+fn is_sealed_form(kind: &str, data: Option<&Value>) -> bool {
+    let Some(object) = data.and_then(Value::as_object) else {
+        return false;
+    };
+    let base64 = |text: &str| {
+        !text.is_empty()
+            && text.len() % 4 == 0
+            && text
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"+/=".contains(&byte))
+    };
+    kind == "sealed"
+        && object.len() == 1
+        && object
+            .get("sealed")
+            .and_then(Value::as_str)
+            .is_some_and(base64)
 }
 
 /// Says which way a body failed: not JSON at all, or JSON of the wrong shape.

@@ -32,6 +32,10 @@ const TOUCH_INTERVAL_SECONDS: u64 = 5;
 #[derive(Serialize, Deserialize, Default)]
 struct RoomState {
     peers: Vec<PeerEntry>,
+    /// Set by the first joiner of a sealed room and never cleared; absent from the files of
+    /// open rooms (so theirs read and write as before sealing existed).
+    #[serde(default, skip_serializing_if = "is_false")]
+    sealed: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -297,6 +301,26 @@ impl Room<'_> {
         // Fails harmlessly when a new request recreated the lock meanwhile.
         let _ = fs::remove_dir(&self.dir);
     }
+}
+
+/// Sealing (PROTOCOL.md, "Sealed rooms"): the first joiner of an empty room may seal it, and
+/// a sealed room stays sealed.
+impl Room<'_> {
+    /// Seals the room when the joiner asks and nobody is in it yet; saved with the join.
+    pub fn seal_if_empty(&mut self, sealed: bool) {
+        if sealed && !self.state.sealed && self.state.peers.is_empty() {
+            self.state.sealed = true;
+            self.state_changed = true;
+        }
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.state.sealed
+    }
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// A join or leave announced by the server. Peer ids are of a JSON-safe alphabet.

@@ -8,6 +8,7 @@
 //! - `storage`: full disks and unusable data directories.
 //! - `floods`: the rate limits.
 //! - `gateways`: FastCGI wrappers, and the default data folder's place.
+//! - `sealed`: sealed rooms: the join parameter, refused unsealed posts, what is stored.
 
 mod access;
 mod api;
@@ -15,5 +16,6 @@ mod crashes;
 mod floods;
 mod gateways;
 mod hostile;
+mod sealed;
 mod site;
 mod storage;

@@ -31,6 +31,7 @@ function setup(options = {}) {
     newStream: () => new FakeMediaStream(),
     localTracks: () => local,
     channels,
+    safetyCode: options.safetyCode,
     negotiation: { timers, onError: (error) => errors.push(error) },
   });
   return { mesh, view, calls, named, posts, connections, errors, timers, local };
@@ -219,4 +220,18 @@ test('fresh ICE servers reach every connection', () => {
   const configuration = { iceServers: [{ urls: 'turn:fresh' }] };
   mesh.setConfiguration(configuration);
   assert.ok(connections.every((pc) => pc.configuration === configuration));
+});
+
+test('a connection that comes up reports its safety code once, while it is current', async () => {
+  const asked = [];
+  const { mesh, named, connections } = setup({ safetyCode: async (pc) => { asked.push(pc); return `code of ${pc.name}`; } });
+  mesh.joined('m', ['a', 'b']);
+  connections[0].setConnectionState('connecting');
+  connections[0].setConnectionState('connected');
+  connections[0].setConnectionState('connected');
+  mesh.handle({ from: 'b', type: 'leave' });
+  connections[1].setConnectionState('connected');
+  await flushMicrotasks();
+  assert.deepEqual(asked, [connections[0]], 'asked once, and not for a connection already dropped');
+  assert.deepEqual(named('peerSafetyCode'), [['a', 'code of pc1']]);
 });

@@ -114,6 +114,7 @@ export function parseServerMessage(text) {
  * @property {number} holdSeconds
  * @property {number} peerTimeoutSeconds
  * @property {number} maxPeers
+ * @property {boolean} sealed Whether the room is sealed (PROTOCOL.md, "Sealed rooms").
  */
 
 /**
@@ -154,5 +155,6 @@ export function parseJoinInfo(value) {
     holdSeconds: Number.isFinite(v.holdSeconds) ? v.holdSeconds : 20,
     peerTimeoutSeconds: Number.isFinite(v.peerTimeoutSeconds) ? v.peerTimeoutSeconds : 40,
     maxPeers: Number.isFinite(v.maxPeers) ? v.maxPeers : 6,
+    sealed: v.sealed === true,
   };
 }

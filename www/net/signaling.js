@@ -12,6 +12,7 @@ import { createEventStream } from './event-stream.js';
 import { createIceRefresh } from './ice-refresh.js';
 import { retryDelay } from './link.js';
 import { createPostQueue } from './post-queue.js';
+import { createSealedSession } from './sealing.js';
 import { actionForStatus, apiUrl, createIdFilter, parseJoinInfo, parseServerMessage } from './protocol.js';
 
 /**
@@ -32,6 +33,8 @@ import { actionForStatus, apiUrl, createIdFilter, parseJoinInfo, parseServerMess
  * @property {(message: import('./protocol.js').ServerMessage) => void} message
  * @property {(state: TransportState, detail?: string) => void} state
  * @property {(peer: string) => void} [gone] A message's recipient is no longer in the room.
+ * @property {(reason: string) => void} [tampered] In a sealed room, a message was dropped
+ *   because the host made or changed it.
  * @property {(iceServers: RTCIceServer[]) => void} [iceServers] Fresh ICE servers (TURN
  *   credentials) replace expiring ones.
  */
@@ -47,6 +50,9 @@ import { actionForStatus, apiUrl, createIdFilter, parseJoinInfo, parseServerMess
  * @property {import('../timers.js').Timers} [timers]
  * @property {() => number} [now]
  * @property {() => number} [random]
+ * @property {{crypto: import('./seal.js').Crypto, key: CryptoKey} | null} [seal] The room's
+ *   key, from the link's fragment: the join asks for a sealed room, and when the server says
+ *   the room is sealed, every message is sealed and opened (sealing.js).
  */
 
 /**
@@ -59,6 +65,7 @@ import { actionForStatus, apiUrl, createIdFilter, parseJoinInfo, parseServerMess
  * @property {() => string | null} peerId
  * @property {() => TransportState} state
  * @property {() => import('./buffering.js').StreamRecord[]} streams The most recent SSE responses, oldest first.
+ * @property {() => boolean} sealed Whether this session's messages are sealed.
  * @property {() => boolean} polling Whether this session switched to polling (hold 0)
  *   because the host buffers held responses.
  */
@@ -124,11 +131,15 @@ export function createTransport(options) {
     random,
     onMessage(data) {
       const message = parseServerMessage(data);
-      if (message) handlers.message(message);
+      if (!message) return;
+      if (sealed.active() && session) sealed.receive(session.peer, message, handlers.message);
+      else handlers.message(message);
     },
   });
   const posts = createPostQueue(link, { random, streamOpen: stream.isOpen, gone: handlers.gone });
   const ice = createIceRefresh(link, handlers.iceServers);
+  const sealed = createSealedSession(link, options.seal ? { ...options.seal, room } : null,
+    (reason) => handlers.tampered?.(reason));
 
   async function join() {
     generation += 1;
@@ -139,7 +150,7 @@ export function createTransport(options) {
     ids.reset();
     link.setState('joining');
     for (;;) {
-      const response = await link.request(link.url({ mode: 'join', room }), { method: 'POST' });
+      const response = await link.request(link.url({ mode: 'join', room, sealed: options.seal ? '1' : undefined }), { method: 'POST' });
       if (myGeneration !== generation || stopped) return;
       const action = actionForStatus(response ? response.status : null);
       if (action === 'ok' && response) {
@@ -156,6 +167,7 @@ export function createTransport(options) {
         }
         joinBackoff.reset();
         session = info;
+        sealed.use(info.sealed);
         stream.open();
         ice.schedule(info.iceServersExpireAt);
         handlers.joined(info);
@@ -184,7 +196,8 @@ export function createTransport(options) {
       // Without a session there is no connection a message could belong to: connections are
       // created only after a join, and a rejoin replaces them all.
       if (stopped || !session) return;
-      posts.push(JSON.stringify({ to: message.to ?? null, type: message.type, data: message.data }));
+      if (sealed.active()) sealed.send(session.peer, message, posts.push);
+      else posts.push(JSON.stringify({ to: message.to ?? null, type: message.type, data: message.data }));
     },
     leave() {
       const ending = session;
@@ -205,6 +218,7 @@ export function createTransport(options) {
     },
     peerId: () => session?.peer ?? null,
     state: () => currentState,
+    sealed: sealed.active,
     streams: stream.streams,
     polling: stream.polling,
   };

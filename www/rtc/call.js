@@ -9,12 +9,32 @@
 'use strict';
 
 import { createTransport } from '../net/signaling.js';
+import { realTimers } from '../timers.js';
 import { createChannels } from './data-channel.js';
 import { createLocalMedia } from './local-media.js';
 import { createMesh } from './mesh.js';
+import { connectionSafetyCode } from './safety-code.js';
+
+/** Why a link with a key does not join a room the server says is not sealed. */
+const UNSEALED_WITH_KEY = 'This link is for a sealed room, but the server says the room is not sealed, so the call ' +
+  'would not be protected. Open the site\u2019s address without a room to start a new sealed call.';
 
 /**
- * @typedef {'idle' | 'joining' | 'live' | 'reconnecting' | 'full' | 'left' | 'error'} CallState
+ * Why this page must not take part in the room it joined, or null. Without the key it could
+ * neither read nor send a message of a sealed room; with a key, a room the server says is not
+ * sealed is one the host unsealed.
+ * @param {boolean} roomSealed
+ * @param {boolean} haveKey
+ * @returns {{state: 'incomplete' | 'error', detail?: string} | null}
+ */
+function refusal(roomSealed, haveKey) {
+  if (roomSealed && !haveKey) return { state: 'incomplete' };
+  if (!roomSealed && haveKey) return { state: 'error', detail: UNSEALED_WITH_KEY };
+  return null;
+}
+
+/**
+ * @typedef {'idle' | 'joining' | 'live' | 'reconnecting' | 'full' | 'left' | 'error' | 'incomplete'} CallState
  */
 
 /**
@@ -31,6 +51,10 @@ import { createMesh } from './mesh.js';
  * @property {(peerId: string, flags: import('./local-media.js').MediaFlags) => void} peerMedia
  * @property {(message: {from: string | null, text: string, at: number}) => void} chat
  * @property {(openChannels: number) => void} chatChannels
+ * @property {(sealed: 'sealed' | 'unsealed') => void} sealing Whether this session's
+ *   signaling is sealed, after each join.
+ * @property {(reason: string) => void} tampered A message the host made or changed was dropped.
+ * @property {(peerId: string, code: string) => void} peerSafetyCode
  */
 
 /**
@@ -42,10 +66,31 @@ import { createMesh } from './mesh.js';
  * @property {MediaDevices | undefined} mediaDevices
  * @property {typeof RTCPeerConnection} RTCPeerConnection
  * @property {typeof MediaStream} MediaStream
+ * @property {import('../net/seal.js').Crypto | undefined} crypto WebCrypto (absent outside a
+ *   secure context: then no safety code is shown).
+ * @property {CryptoKey | null} key The sealed room's key from the link, if it has one.
  * @property {import('../net/signaling.js').TransportOptions['fetch']} [fetch] For tests.
  * @property {typeof EventSource} [EventSource] For tests.
  * @property {import('../timers.js').Timers} [timers] For tests.
  */
+
+/**
+ * @param {ReturnType<typeof createMesh>} mesh
+ * @param {import('../net/signaling.js').Transport} transport
+ * @param {ReturnType<typeof createLocalMedia>} media
+ */
+function debugSnapshot(mesh, transport, media) {
+  return {
+    peerId: mesh.selfId(),
+    peers: mesh.snapshot(),
+    transport: transport.state(),
+    streams: transport.streams(),
+    polling: transport.polling(),
+    sealed: transport.sealed(),
+    media: media.flags(),
+    stats: mesh.stats,
+  };
+}
 
 /**
  * @param {CallOptions} options
@@ -53,6 +98,10 @@ import { createMesh } from './mesh.js';
 export function createCall(options) {
   const { view } = options;
   const PeerConnection = options.RTCPeerConnection;
+  const subtle = options.crypto?.subtle;
+  const timers = options.timers ?? realTimers;
+  /** @param {number} ms */
+  const sleep = (ms) => new Promise((resolve) => { timers.setTimeout(resolve, ms); });
 
   /** @type {RTCConfiguration} */
   let rtcConfiguration = {};
@@ -83,17 +132,27 @@ export function createCall(options) {
     return new PeerConnection(rtcConfiguration);
   }
 
+  const seal = options.key && options.crypto ? { crypto: options.crypto, key: options.key } : null;
   const transport = createTransport({
     apiPath: options.apiPath,
     room: options.room,
     fetch: options.fetch,
     EventSource: options.EventSource,
     timers: options.timers,
+    seal,
     handlers: {
       joined(info) {
+        const refused = refusal(info.sealed, Boolean(seal));
+        if (refused) {
+          transport.leave();
+          view.callState(refused.state, refused.detail);
+          return;
+        }
         rtcConfiguration = { iceServers: info.iceServers, iceTransportPolicy: info.iceTransportPolicy };
+        view.sealing(transport.sealed() ? 'sealed' : 'unsealed');
         mesh.joined(info.peer, info.peers);
       },
+      tampered: (reason) => view.tampered(reason),
       message: (message) => mesh.handle(message),
       state: (state, detail) => view.callState(state, detail),
       gone: (peerId) => mesh.remove(peerId),
@@ -119,6 +178,7 @@ export function createCall(options) {
     newStream: () => new options.MediaStream(),
     localTracks: () => ({ audio: media.outgoing('audio'), video: media.outgoing('video'), stream: media.stream }),
     channels,
+    safetyCode: subtle ? (pc) => connectionSafetyCode(pc, subtle, sleep) : undefined,
     negotiation: options.timers ? { timers: options.timers } : {},
   });
 
@@ -183,15 +243,6 @@ export function createCall(options) {
     flags: () => media.flags(),
 
     /** Read-only snapshot for debugging and end-to-end tests. */
-    debug() {
-      return {
-        peerId: mesh.selfId(),
-        peers: mesh.snapshot(),
-        transport: transport.state(),
-        streams: transport.streams(),
-        polling: transport.polling(),
-        media: media.flags(),
-      };
-    },
+    debug: () => debugSnapshot(mesh, transport, media),
   };
 }

@@ -33,6 +33,8 @@ import { isPolite, negotiate } from './negotiation.js';
  * @property {() => MediaStream} newStream A MediaStream for a peer's incoming tracks.
  * @property {() => LocalTracks} localTracks
  * @property {import('./data-channel.js').Channels} channels
+ * @property {(pc: RTCPeerConnection) => Promise<string | null>} [safetyCode] Computes a
+ *   connected connection's safety code (absent where WebCrypto is: no code is shown).
  * @property {Partial<import('./negotiation.js').NegotiatorOptions>} [negotiation] Extra
  *   options for every negotiator (tests pass fake timers).
  */
@@ -59,21 +61,30 @@ function addLocalTracks(peer, local, offering) {
 }
 
 /**
- * Reports a connection's incoming tracks and state changes to the view while it is the
- * peer's current one.
+ * Reports a connection's incoming tracks, state changes and, once it is connected, its safety
+ * code to the view while it is the peer's current one.
  * @param {RemotePeer} peer
  * @param {() => boolean} isCurrent
  * @param {import('./call.js').CallView} view
+ * @param {MeshOptions['safetyCode']} safetyCode
  */
-function watch(peer, isCurrent, view) {
+function watch(peer, isCurrent, view, safetyCode) {
   const { id, pc } = peer;
   pc.addEventListener('track', (event) => {
     if (!isCurrent()) return;
     if (!peer.stream.getTracks().includes(event.track)) peer.stream.addTrack(event.track);
     view.peerStream(id, peer.stream);
   });
+  let codeAsked = false;
   const reportState = () => {
-    if (isCurrent()) view.peerConnectionState(id, connectionStateOf(pc));
+    if (!isCurrent()) return;
+    const state = connectionStateOf(pc);
+    view.peerConnectionState(id, state);
+    if (state !== 'connected' || codeAsked || !safetyCode) return;
+    codeAsked = true;
+    safetyCode(pc).then((code) => {
+      if (code && isCurrent()) view.peerSafetyCode(id, code);
+    }, (error) => console.warn('safety code:', error));
   };
   pc.addEventListener('connectionstatechange', reportState);
   pc.addEventListener('iceconnectionstatechange', reportState);
@@ -165,7 +176,7 @@ export function createMesh(options) {
     peers.set(id, peer);
     view.peerAdded(id);
     addLocalTracks(peer, options.localTracks(), how.offering === true);
-    watch(peer, () => peers.get(id) === peer, view);
+    watch(peer, () => peers.get(id) === peer, view, options.safetyCode);
     view.peerConnectionState(id, connectionStateOf(pc));
     if (how.offering) negotiator.offer();
     return peer;
@@ -272,6 +283,12 @@ export function createMesh(options) {
     },
 
     selfId: () => selfId,
+
+    /**
+     * The statistics of the connection to `id` (for debugging and end-to-end tests).
+     * @param {string} id
+     */
+    stats: (id) => peers.get(id)?.pc.getStats() ?? null,
 
     /** Read-only snapshot for debugging and end-to-end tests. */
     snapshot: () => snapshotOf(peers, selfId, channels),

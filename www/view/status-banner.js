@@ -8,7 +8,15 @@ const CONNECTION_NOTICES = /** @type {Record<string, {text: string, action?: str
   reconnecting: { text: 'Connection to the server lost. Reconnecting…' },
   full: { text: 'This room is full. Try again when someone leaves.', action: 'Try again' },
   error: { text: 'The server refused this call.' },
+  incomplete: {
+    text: 'This link is incomplete. The room is sealed, and its key is the part of the link after #. ' +
+      'Ask for the whole link.',
+  },
 });
+
+/** The warning when the host made or changed a message of a sealed room. */
+const TAMPERED_TEXT = 'The server (the host) altered or forged a message of this call. It was ignored. ' +
+  'If the call does not work, compare the safety codes (Security) before trusting it.';
 
 /** The top bar's word for each call state. */
 const CONNECTION_WORDS = /** @type {Record<string, string>} */ ({
@@ -18,6 +26,7 @@ const CONNECTION_WORDS = /** @type {Record<string, string>} */ ({
   full: 'Room full',
   left: 'Not in call',
   error: 'Error',
+  incomplete: 'Link incomplete',
 });
 
 /**
@@ -33,6 +42,8 @@ export function createStatusBanner(page) {
   let connectionDetail = '';
   /** @type {{kind: string | null, text: string | null, dismissed: boolean}} */
   let mediaNotice = { kind: null, text: null, dismissed: false };
+  // Outranks media notices: it says something about the host, not about this computer.
+  let tampered = { shown: false, dismissed: false };
 
   function render() {
     const notice = CONNECTION_NOTICES[callState];
@@ -43,6 +54,9 @@ export function createStatusBanner(page) {
       kind = callState;
       text = callState === 'error' && connectionDetail ? connectionDetail : notice.text;
       action = notice.action ?? '';
+    } else if (callState !== 'left' && tampered.shown && !tampered.dismissed) {
+      kind = 'tampered';
+      text = TAMPERED_TEXT;
     } else if (callState !== 'left' && mediaNotice.kind && mediaNotice.text && !mediaNotice.dismissed) {
       kind = mediaNotice.kind;
       text = mediaNotice.text;
@@ -75,11 +89,18 @@ export function createStatusBanner(page) {
       mediaNotice = { kind, text, dismissed: false };
       render();
     },
+    /** A message of a sealed room was dropped: the host made or changed it. */
+    tampered() {
+      if (tampered.shown && !tampered.dismissed) return;
+      tampered = { shown: true, dismissed: false };
+      render();
+    },
     /** @param {{retryJoin: () => void}} call */
     bind(call) {
       statusAction.addEventListener('click', () => call.retryJoin());
       $('status-dismiss').addEventListener('click', () => {
-        mediaNotice.dismissed = true;
+        if (status.dataset.kind === 'tampered') tampered.dismissed = true;
+        else mediaNotice.dismissed = true;
         render();
       });
     },

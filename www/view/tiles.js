@@ -55,7 +55,9 @@ function makeTile(doc, peerId) {
   muted.append(use);
   const state = doc.createElement('span');
   state.className = 'state';
-  caption.append(muted, name, state);
+  const safety = doc.createElement('span');
+  safety.className = 'safety';
+  caption.append(muted, name, state, safety);
   tile.append(video, avatar, caption);
 
   if (peerId === null) {
@@ -81,6 +83,43 @@ function makeTile(doc, peerId) {
 const videoOf = (tile) => /** @type {HTMLVideoElement} */ (tile.querySelector('video'));
 
 /**
+ * Plays `stream` in `video`. Browsers refuse to start sound without a gesture for a page that
+ * holds no microphone (a user who denied it): the video plays muted then, and the
+ * "Turn on sound" button brings the sound with one click.
+ * @param {HTMLVideoElement} video
+ * @param {MediaStream} stream
+ * @param {HTMLElement} enableSound
+ */
+function attach(video, stream, enableSound) {
+  if (video.srcObject !== stream) video.srcObject = stream;
+  const playing = video.play();
+  playing?.catch((error) => {
+    if (error?.name !== 'NotAllowedError' || video.muted) return;
+    video.muted = true;
+    video.dataset.wantsSound = 'true';
+    video.play().catch(() => {});
+    enableSound.hidden = false;
+  });
+}
+
+/**
+ * @param {HTMLElement} tiles
+ * @param {HTMLElement} enableSound
+ */
+function bindEnableSound(tiles, enableSound) {
+  enableSound.addEventListener('click', () => {
+    for (const video of tiles.querySelectorAll('video')) {
+      const v = /** @type {HTMLVideoElement} */ (video);
+      if (v.dataset.wantsSound !== 'true') continue;
+      v.muted = false;
+      delete v.dataset.wantsSound;
+      v.play().catch(() => {});
+    }
+    enableSound.hidden = true;
+  });
+}
+
+/**
  * @param {Page} page
  */
 export function createTiles(page) {
@@ -96,24 +135,6 @@ export function createTiles(page) {
   tiles.prepend(selfTile);
   let callState = 'joining';
 
-  /**
-   * @param {HTMLVideoElement} video
-   * @param {MediaStream} stream
-   */
-  function attach(video, stream) {
-    if (video.srcObject !== stream) video.srcObject = stream;
-    const playing = video.play();
-    // Browsers refuse to start sound without a gesture for a page that holds no microphone
-    // (a user who denied it). The video plays muted then, and one click brings the sound.
-    playing?.catch((error) => {
-      if (error?.name !== 'NotAllowedError' || video.muted) return;
-      video.muted = true;
-      video.dataset.wantsSound = 'true';
-      video.play().catch(() => {});
-      enableSound.hidden = false;
-    });
-  }
-
   // The stage's size as the ResizeObserver last reported it. Asking the DOM instead
   // (getBoundingClientRect) would make the browser lay the page out again on the spot, at
   // every tile added or state changed: measured, that was the page's costliest script while a
@@ -124,7 +145,7 @@ export function createTiles(page) {
   function layout() {
     const remoteCount = remoteTiles.size;
     body.dataset.peers = String(remoteCount);
-    const inCall = callState !== 'left' && callState !== 'full';
+    const inCall = callState !== 'left' && callState !== 'full' && callState !== 'incomplete';
     waiting.hidden = !(inCall && remoteCount === 0 && callState !== 'joining' && callState !== 'error');
     ended.hidden = callState !== 'left';
     selfTile.hidden = callState === 'left';
@@ -155,16 +176,7 @@ export function createTiles(page) {
     layout();
   }).observe($('stage'));
 
-  enableSound.addEventListener('click', () => {
-    for (const video of tiles.querySelectorAll('video')) {
-      const v = /** @type {HTMLVideoElement} */ (video);
-      if (v.dataset.wantsSound !== 'true') continue;
-      v.muted = false;
-      delete v.dataset.wantsSound;
-      v.play().catch(() => {});
-    }
-    enableSound.hidden = true;
-  });
+  bindEnableSound(tiles, enableSound);
 
   return {
     layout,
@@ -183,7 +195,7 @@ export function createTiles(page) {
      */
     localMedia(stream, flags) {
       const video = videoOf(selfTile);
-      if (flags.hasVideo) attach(video, stream);
+      if (flags.hasVideo) attach(video, stream, enableSound);
       else video.srcObject = null;
       selfTile.dataset.camera = flags.hasVideo && (flags.camera || flags.sharing) ? 'on' : 'off';
       selfTile.dataset.mic = flags.mic ? 'on' : 'off';
@@ -218,12 +230,22 @@ export function createTiles(page) {
     },
     /**
      * @param {string} peerId
+     * @param {string} code
+     */
+    peerSafetyCode(peerId, code) {
+      const tile = remoteTiles.get(peerId);
+      if (!tile) return;
+      tile.dataset.safetyCode = code;
+      /** @type {HTMLElement} */ (tile.querySelector('.safety')).textContent = `Code ${code}`;
+    },
+    /**
+     * @param {string} peerId
      * @param {MediaStream} stream
      */
     peerStream(peerId, stream) {
       const tile = remoteTiles.get(peerId);
       if (!tile) return;
-      attach(videoOf(tile), stream);
+      attach(videoOf(tile), stream, enableSound);
       if (stream.getVideoTracks().length > 0 && tile.dataset.cameraKnown !== 'true') {
         tile.dataset.camera = 'on';
       }

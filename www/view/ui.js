@@ -1,6 +1,6 @@
 // The page: it puts the view parts together — the tiles (tiles.js), the controls
-// (controls.js), the chat panel (chat-panel.js), the device dialog (devices-dialog.js) and
-// the status banner (status-banner.js) — into the view the call reports to, and binds their
+// (controls.js), the chat panel (chat-panel.js), the device dialog (devices-dialog.js), the
+// security panel (security-panel.js) and the status banner (status-banner.js) — into the view the call reports to, and binds their
 // clicks to the call. It sets the room's name and link, and the body's data attributes that
 // end-to-end tests read (see app.js). It reads the DOM only inside createUi, never at import
 // time.
@@ -9,6 +9,7 @@
 import { createChatPanel } from './chat-panel.js';
 import { createControls } from './controls.js';
 import { createDevicesDialog } from './devices-dialog.js';
+import { createSecurityPanel } from './security-panel.js';
 import { createStatusBanner } from './status-banner.js';
 import { createTiles } from './tiles.js';
 
@@ -31,6 +32,7 @@ export function createUi(doc, options) {
   const chat = createChatPanel(page, tiles.layout);
   const controls = createControls(page, options.roomLink);
   const devices = createDevicesDialog(page);
+  const security = createSecurityPanel(page);
 
   page.$('room-name').textContent = options.room;
   doc.title = `${options.room} · Video call`;
@@ -53,12 +55,21 @@ export function createUi(doc, options) {
       tiles.callState(state);
     },
     peerAdded: (peerId) => tiles.peerAdded(peerId),
-    peerRemoved: (peerId) => tiles.peerRemoved(peerId),
+    peerRemoved(peerId) {
+      tiles.peerRemoved(peerId);
+      security.peerRemoved(peerId);
+    },
     peerConnectionState: (peerId, state) => tiles.peerConnectionState(peerId, state),
     peerStream: (peerId, stream) => tiles.peerStream(peerId, stream),
     peerMedia: (peerId, flags) => tiles.peerMedia(peerId, flags),
     chat: (message) => chat.add(message),
     chatChannels: (open) => chat.channels(open),
+    sealing: (state) => security.sealing(state),
+    tampered: () => banner.tampered(),
+    peerSafetyCode(peerId, code) {
+      tiles.peerSafetyCode(peerId, code);
+      security.peerSafetyCode(peerId, code);
+    },
   };
 
   /** @param {Call} call */

@@ -40,6 +40,10 @@ export const UI = Object.freeze({
   ownChatText: '#chat-log li.message[data-from="self"] .text',
   /** Elements that markup in a chat message would create if it were not shown as text. */
   chatMarkup: '#chat-log img, #chat-log b',
+  /** The top bar's sealed badge (data-sealed="true|false"). */
+  sealState: '#seal-state',
+  /** Remote tiles that show a safety code (data-safety-code). */
+  tileWithSafetyCode: '#tiles > figure.tile[data-safety-code]',
 });
 
 /** The self-check page (?mode=check). */

@@ -1,0 +1,68 @@
+// The safety code of one connection: a short number both people can read out to each other.
+// It is derived from the two DTLS certificate fingerprints the connection actually verified,
+// read from getStats() (the transport's certificate entries, not the SDP text a relay could
+// have changed), sorted so that both sides hash them in the same order. A relay that put its
+// own certificate in the middle makes the two sides see different fingerprints, so different
+// codes. WebCrypto's SHA-256 is passed in.
+'use strict';
+
+const LABEL = 'webrtc-cgi safety code v1';
+
+/**
+ * The local and remote certificate fingerprints of a connection's DTLS transport, each as
+ * "ALGORITHM FINGERPRINT", or null while the transport has none (not connected yet, or a
+ * browser without certificate statistics).
+ * @param {Iterable<any>} stats The values of an RTCStatsReport.
+ * @returns {{local: string, remote: string} | null}
+ */
+export function certificateFingerprints(stats) {
+  const entries = [...stats];
+  const byId = new Map(entries.map((entry) => [entry.id, entry]));
+  const transports = entries.filter((entry) => entry.type === 'transport' && entry.localCertificateId && entry.remoteCertificateId);
+  const transport = transports.find((entry) => entry.dtlsState === 'connected') ?? transports[0];
+  if (!transport) return null;
+  /** @param {string} id */
+  const fingerprint = (id) => {
+    const certificate = byId.get(id);
+    if (certificate?.type !== 'certificate' || typeof certificate.fingerprint !== 'string') return null;
+    return `${String(certificate.fingerprintAlgorithm ?? '').toLowerCase()} ${certificate.fingerprint.toUpperCase()}`;
+  };
+  const local = fingerprint(transport.localCertificateId);
+  const remote = fingerprint(transport.remoteCertificateId);
+  return local && remote ? { local, remote } : null;
+}
+
+/**
+ * The code for a connection between the certificates `a` and `b`: 12 digits in groups of
+ * four, the same whichever side computes it.
+ * @param {SubtleCrypto} subtle
+ * @param {string} a
+ * @param {string} b
+ * @returns {Promise<string>}
+ */
+export async function safetyCode(subtle, a, b) {
+  const [first, second] = [a, b].sort();
+  const digest = new Uint8Array(await subtle.digest('SHA-256', new TextEncoder().encode(`${LABEL}\n${first}\n${second}`)));
+  let number = 0n;
+  for (const byte of digest.subarray(0, 8)) number = (number << 8n) | BigInt(byte);
+  const digits = (number % 10n ** 12n).toString().padStart(12, '0');
+  return `${digits.slice(0, 4)} ${digits.slice(4, 8)} ${digits.slice(8)}`;
+}
+
+/**
+ * The safety code of a connected RTCPeerConnection, or null when its statistics name no pair
+ * of certificates. Asks a few times: a browser may report "connected" a moment before its
+ * certificate statistics exist.
+ * @param {RTCPeerConnection} pc
+ * @param {SubtleCrypto} subtle
+ * @param {(ms: number) => Promise<void>} sleep
+ * @returns {Promise<string | null>}
+ */
+export async function connectionSafetyCode(pc, subtle, sleep) {
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    if (attempt > 0) await sleep(400);
+    const fingerprints = certificateFingerprints((await pc.getStats()).values());
+    if (fingerprints) return safetyCode(subtle, fingerprints.local, fingerprints.remote);
+  }
+  return null;
+}
