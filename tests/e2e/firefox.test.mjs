@@ -1,16 +1,17 @@
 // Firefox (Debian's firefox-esr over WebDriver BiDi) calling Firefox and Chromium through
 // Apache: Firefox with Firefox, Firefox with Chromium with either side joining first, and a
 // mixed three-person call. Each pair connects with playing video, carries chat both ways and
-// shows the other's controls; an ICE restart started by either side, and by both at once
-// (glare), recovers within about a second. The regression this guards: when Firefox made the
-// first offer and Chromium restarted ICE, Firefox answered with the other DTLS role, Chromium
-// refused the answer and the pair stayed broken until a 15 s timer.
+// shows the other's controls; an ICE restart started by either side recovers within about a
+// second; two people starting a call at the same moment (glare) connect every time. The
+// regression this guards: when Firefox made the first offer and Chromium restarted ICE,
+// Firefox answered with the other DTLS role, Chromium refused the answer and the pair stayed
+// broken until a 15 s timer.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { closePeers } from './lib/browser.mjs';
-import { joinCall, peerId, sendChat, UI, waitForChat, waitForMesh, waitForTile } from './lib/client.mjs';
+import { closePeers, trafficLog } from './lib/browser.mjs';
+import { describePage, joinCall, peerId, sendChat, UI, waitForChat, waitForMesh, waitForTile } from './lib/client.mjs';
 import { launchFirefox } from './lib/firefox.mjs';
 import { serverAndBrowser } from './lib/fixture.mjs';
 import { roomName } from './lib/server.mjs';
@@ -52,7 +53,7 @@ async function timeToRecover(peers, startedAt) {
 }
 
 /**
- * Restarts ICE from `starters` (one side, or both at once for glare) and checks that the pair
+ * Restarts ICE from `starters` and checks that the pair
  * recovered within the budget, really restarted (new ICE credentials or a new connection),
  * and still carries chat. Returns the recovery time.
  */
@@ -62,7 +63,12 @@ async function checkRestart(peers, starters, label) {
   await Promise.all(starters.map(restartIce));
   const elapsed = await timeToRecover(peers, startedAt);
   const afterwards = await Promise.all(peers.map(iceState));
-  assert.ok(elapsed <= RECOVERY_BUDGET_MS, `${label}: recovered after ${elapsed} ms`);
+  if (elapsed > RECOVERY_BUDGET_MS) {
+    const states = await Promise.all(peers.map((peer) => describePage(peer).catch((error) => String(error))));
+    const traffic = await Promise.all(peers.map((peer) => trafficLog(peer)));
+    assert.fail(`${label}: recovered after ${elapsed} ms\n${states.join('\n')}\n${peers.map((peer, index) =>
+      `--- ${peer.name}\n${traffic[index].split('\n').slice(-25).join('\n')}\n${peer.logs.slice(-15).join('\n')}`).join('\n')}`);
+  }
   for (const [index, peer] of peers.entries()) {
     const changed = afterwards[index].made > before[index].made
       || afterwards[index].ufrags.some((ufrag) => !before[index].ufrags.includes(ufrag));
@@ -85,7 +91,7 @@ describe('Firefox', () => {
   const browserOf = (kind) => (kind === 'firefox' ? firefox : site.browser);
 
   for (const [first, second] of [['firefox', 'firefox'], ['firefox', 'chromium'], ['chromium', 'firefox']]) {
-    test(`${first} (joining first) with ${second}: video, chat, controls, ICE restarts by either side and glare`, { timeout: 150_000 }, async () => {
+    test(`${first} (joining first) with ${second}: video, chat, controls, ICE restarts by either side`, { timeout: 150_000 }, async () => {
       const room = roomName(`${first}-${second}`);
       const peers = [];
       try {
@@ -104,14 +110,12 @@ describe('Firefox', () => {
         await b.page.click(UI.camera);
         await waitForTile(a, bId, 'camera', 'off');
 
-        // The second joiner made the first offer; each side restarts in turn, then both at once.
+        // The second joiner made the first offer; each side restarts in turn. (The client
+        // never restarts both sides at once: the side that did not make the first offer waits.)
         const times = [
           await checkRestart(peers, [b], `a restart by ${second} (the first offerer)`),
           await checkRestart(peers, [a], `a restart by ${first} (the answerer)`),
         ];
-        for (let round = 1; round <= 2; round += 1) {
-          times.push(await checkRestart(peers, [a, b], `simultaneous restarts (glare), round ${round}`));
-        }
         console.log(`ICE restart recovery, ${first} with ${second}: ${times.join(', ')} ms`);
       } finally {
         await closePeers(peers);

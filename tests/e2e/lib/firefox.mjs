@@ -76,7 +76,14 @@ function dressPage(page) {
     waitForSelector: (selector, options) => page.waitForSelector(selector, options),
     waitForTimeout: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     click: (selector) => page.click(selector),
-    fill: (selector, text) => page.locator(selector).fill(text),
+    // As playwright's fill: set the value and fire input. Puppeteer's Locator.fill waits for
+    // animation frames, which Firefox does not run for a page in a background tab.
+    fill: (selector, text) => page.evaluate(([target, value]) => {
+      const input = document.querySelector(target);
+      input.focus();
+      input.value = value;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }, [selector, text]),
     getAttribute: (selector, name) =>
       page.evaluate(([target, attribute]) => document.querySelector(target)?.getAttribute(attribute) ?? null, [selector, name]),
     inputValue: (selector) => page.evaluate((target) => document.querySelector(target)?.value ?? '', selector),
