@@ -6,7 +6,7 @@
 //! file and nothing else; where the default data directory goes is the store's choice
 //! (`store::location`), which `place_data_dir` asks for.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -69,7 +69,6 @@ pub struct TurnSettings {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SettingsFile {
     data_dir: Option<String>,
     hold_seconds: Option<u32>,
@@ -83,7 +82,26 @@ struct SettingsFile {
     ice_servers: Option<Value>,
     turn: Option<TurnFile>,
     ice_transport_policy: Option<IceTransportPolicy>,
+    /// Every other key: notes (starting with "_") are skipped, the rest refused by name.
+    #[serde(flatten)]
+    other: BTreeMap<String, Value>,
 }
+
+/// The keys of `SettingsFile`, for the message that refuses another one.
+const KNOWN_KEYS: &[&str] = &[
+    "data_dir",
+    "hold_seconds",
+    "retry_ms",
+    "peer_timeout_seconds",
+    "max_peers",
+    "max_body_bytes",
+    "max_backlog_bytes",
+    "max_joins_per_minute",
+    "max_posts_per_second",
+    "ice_servers",
+    "ice_transport_policy",
+    "turn",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,6 +172,15 @@ impl Settings {
     pub fn parse(text: &str, base: &Path, source: Option<PathBuf>) -> Result<Settings> {
         let file: SettingsFile = serde_json::from_str(text)
             .map_err(|error| Error::Settings(format!("{SETTINGS_FILE_NAME}: {error}")))?;
+        // JSON has no comments: keys starting with "_" are notes, as in the shipped
+        // webrtc.example.json, which explains each setting in such a key beside it.
+        let unknown: Vec<&str> = (file.other.keys())
+            .map(String::as_str)
+            .filter(|key| !key.starts_with('_'))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::Settings(unknown_keys_message(&unknown)));
+        }
 
         let hold_seconds = in_range("hold_seconds", file.hold_seconds, 20, 0, 50)?;
         let retry_ms = in_range("retry_ms", file.retry_ms, 500, 100, 60_000)?;
@@ -242,6 +269,23 @@ impl Settings {
             source,
         })
     }
+}
+
+/// Names the keys and this version: a key from the guide of a newer version is refused by an
+/// older program, and the self-check page shows this message.
+fn unknown_keys_message(unknown: &[&str]) -> String {
+    let (noun, pronoun) = if unknown.len() == 1 {
+        ("field", "it")
+    } else {
+        ("fields", "they")
+    };
+    let names: Vec<String> = unknown.iter().map(|key| format!("`{key}`")).collect();
+    format!(
+        "{SETTINGS_FILE_NAME}: unknown {noun} {}: webrtc-cgi {} does not know {pronoun}. A setting from the guide of a newer version needs that newer webrtc.cgi; otherwise check the spelling (known: {}; keys starting with _ are notes)",
+        names.join(", "),
+        env!("CARGO_PKG_VERSION"),
+        KNOWN_KEYS.join(", ")
+    )
 }
 
 fn in_range<T>(key: &str, value: Option<T>, default: T, low: T, high: T) -> Result<T>
@@ -403,6 +447,49 @@ mod tests {
             "needs a TURN server",
         );
         check_error(r#"{"ice_transport_policy": "none"}"#, "unknown variant");
+    }
+
+    #[test]
+    fn keys_starting_with_an_underscore_are_notes() {
+        let settings =
+            parse(r#"{"_comment": ["a note"], "_turn": {"urls": 1}, "max_peers": 3}"#).unwrap();
+        assert_eq!(settings.max_peers, 3);
+        assert!(settings.turn.is_none());
+        check_error(r#"{"_note": 1, "max_peer": 3}"#, "unknown field `max_peer`");
+    }
+
+    #[test]
+    fn an_unknown_key_names_this_version_and_the_known_keys() {
+        let version = env!("CARGO_PKG_VERSION");
+        check_error(
+            r#"{"max_peer": 3}"#,
+            &format!("unknown field `max_peer`: webrtc-cgi {version} does not know it"),
+        );
+        check_error(r#"{"b": 1, "a": 2}"#, "unknown fields `a`, `b`");
+        check_error(r#"{"b": 1}"#, "known: data_dir, hold_seconds,");
+        // Every key the list names really is one: none of them is refused as unknown.
+        for key in KNOWN_KEYS {
+            match parse(&format!(r#"{{"{key}": true}}"#)) {
+                Err(Error::Settings(message)) => {
+                    assert!(!message.contains("unknown field"), "{key}: {message}")
+                }
+                other => panic!("{key}: true is no valid value, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_shipped_example_is_valid_and_holds_the_defaults() {
+        let example = include_str!("../scripts/deploy/webrtc.example.json");
+        let settings = parse(example).unwrap();
+        let defaults = parse("{}").unwrap();
+        assert_eq!(format!("{settings:?}"), format!("{defaults:?}"));
+        // Its guide to TURN: rename "_turn" to "turn".
+        let with_turn = parse(&example.replace("\"_turn\":", "\"turn\":")).unwrap();
+        assert_eq!(
+            with_turn.turn.map(|turn| turn.urls),
+            Some(vec!["turn:turn.example.org:3478".to_string()])
+        );
     }
 
     #[test]

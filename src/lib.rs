@@ -4,8 +4,9 @@
 //! Layers, from the edge inwards: `mode` (one file per mode: its request, its parse and its
 //! run) over `store` (files and locks in the data directory) and `stream` (writing event
 //! streams); `values` holds the checked values that travel between them, `response` the
-//! answer as plain data. Only what `main.rs`, the tests and the fuzz targets use is public
-//! here: the request and its run, the settings, the error, and the record reader.
+//! answer as plain data. `shell` answers the program's options when it runs outside a web
+//! server. Only what `main.rs`, the tests and the fuzz targets use is public here: the
+//! request and its run, the shell's answer, the settings, the error, and the record reader.
 
 mod assets;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod gateway;
 pub mod mode;
 mod response;
 mod secret;
+pub mod shell;
 pub mod store;
 pub mod stream;
 pub mod values;

@@ -4,7 +4,9 @@
 //! This file is the only one that touches the process: it collects the CGI variables, reads
 //! exactly CONTENT_LENGTH bytes of body, hands both to the request parser, runs the mode and
 //! writes the answer to stdout. Every path out of here, a panic included, writes valid CGI
-//! headers first, so the web server never logs "Premature end of script headers".
+//! headers first, so the web server never logs "Premature end of script headers". Started
+//! from a shell instead (no GATEWAY_INTERFACE), it prints what `shell::run` answers to its
+//! options and exits with its status.
 
 #![no_main]
 
@@ -18,6 +20,7 @@ use webrtc_cgi::config::Settings;
 use webrtc_cgi::error::{Error, Result};
 use webrtc_cgi::gateway::{self, Gateway};
 use webrtc_cgi::mode::{self, Context, Reply, Request};
+use webrtc_cgi::shell;
 use webrtc_cgi::stream::{Clock, SystemClock};
 use webrtc_cgi::Response;
 
@@ -33,7 +36,43 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     // SAFETY: setting a signal's disposition to ignore has no preconditions. A write to a
     // closed connection must fail with EPIPE (the event stream ends on it), not kill.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    // Every web server sets GATEWAY_INTERFACE for a CGI (RFC 3875); without it, a person runs
+    // the program from a shell. Inside a server the arguments are ignored: Apache passes the
+    // words of a query without "=" as arguments.
+    if std::env::var_os("GATEWAY_INTERFACE").is_none() {
+        return answer_shell();
+    }
     run()
+}
+
+/// Prints the answer to the options it was started with, and returns the exit status.
+fn answer_shell() -> libc::c_int {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let answer = shell::run(&args, &environment(), &executable_dir());
+    let mut stdout = io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(answer.stdout.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        eprintln!("webrtc.cgi: {error}");
+    }
+    eprint!("{}", answer.stderr);
+    answer.status
+}
+
+/// The environment as strings; a value that is not UTF-8 is read lossily.
+fn environment() -> HashMap<String, String> {
+    std::env::vars_os()
+        .map(|(key, value)| {
+            (
+                key.to_string_lossy().into_owned(),
+                value.to_string_lossy().into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Answers the request; never returns, as every answer ends in `end_output`.
@@ -48,14 +87,7 @@ fn run() -> ! {
         }
     }));
 
-    let env: HashMap<String, String> = std::env::vars_os()
-        .map(|(key, value)| {
-            (
-                key.to_string_lossy().into_owned(),
-                value.to_string_lossy().into_owned(),
-            )
-        })
-        .collect();
+    let env = environment();
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     serve(&env, &mut out)
@@ -82,7 +114,13 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
     });
     let settings = match settings {
         Ok(settings) => settings,
-        Err(error) => finish(&answer(&error), out, gateway),
+        Err(error) => match mode::check_without_settings(env, &error) {
+            Some(page) => {
+                error.log_if_server_fault();
+                finish(&page, out, gateway)
+            }
+            None => finish(&answer(&error), out, gateway),
+        },
     };
     let body = match read_body(env, settings.max_body_bytes) {
         Ok(body) => body,

@@ -1,7 +1,9 @@
 //! The check mode (`GET ?mode=check`): the self-check page, what a site owner opens right
 //! after uploading, to see whether this host can run the chat and what to change if not. It
 //! shows facts and advice only; it never shows secrets (tokens, the TURN secret) or full
-//! paths.
+//! paths. Its server-side rows (version, build, settings, data directory, capacity) are also
+//! what `webrtc.cgi --check` prints in a shell (`shell.rs`); it still answers when the
+//! settings do not load, with the problem in its Settings row.
 
 use std::path::PathBuf;
 
@@ -66,10 +68,20 @@ impl Check {
     }
 
     pub(super) fn run(self, context: &Context) -> Result<Reply> {
-        let mut rows = rows(context.settings, self.https, &self.server_software);
+        let mut rows = rows(Ok(context.settings), self.https, &self.server_software);
         rows.push(gateway_row(context.gateway));
         let private = private_urls(context.settings, &self.web_paths);
         Ok(Reply::Whole(render(&rows, &private, context.script_name)))
+    }
+
+    /// The page when the settings did not load: the version, the build and the problem,
+    /// which is what a site owner needs to fix it (a key of a newer version, a typo).
+    pub(super) fn page_without_settings(self, error: &Error, script_name: &str) -> Response {
+        render(
+            &rows(Err(error), self.https, &self.server_software),
+            &[],
+            script_name,
+        )
     }
 }
 
@@ -107,16 +119,41 @@ fn private_urls(settings: &Settings, web_paths: &WebPaths) -> Vec<String> {
     urls
 }
 
-enum Verdict {
+pub(crate) enum Verdict {
     Good,
     Warning,
     Failure,
 }
 
-struct Row {
-    name: &'static str,
-    verdict: Verdict,
-    text: String,
+pub(crate) struct Row {
+    pub(crate) name: &'static str,
+    pub(crate) verdict: Verdict,
+    pub(crate) text: String,
+}
+
+/// How the data directory is tested.
+pub(crate) enum DataDirectory {
+    /// Created when missing, as any request through the web server would.
+    CreateAndTest,
+    /// Left alone when missing: from a shell it would belong to the shell's account, which
+    /// on a host without suEXEC is not the one the web server runs the program as.
+    TestIfPresent,
+}
+
+/// scripts/package names the commit it builds (with "-modified" for changed files); any
+/// other build says it has none.
+const COMMIT: Option<&str> = option_env!("WEBRTC_CGI_COMMIT");
+
+/// The version and build, as the page's first row and `--version` show them.
+pub(crate) fn version() -> String {
+    let build = match COMMIT {
+        Some(commit) if !commit.is_empty() => format!("commit {commit}"),
+        _ => "not a release build".to_string(),
+    };
+    format!(
+        "webrtc-cgi {} ({build}, client {VERSION})",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 fn row(name: &'static str, verdict: Verdict, text: impl Into<String>) -> Row {
@@ -127,54 +164,14 @@ fn row(name: &'static str, verdict: Verdict, text: impl Into<String>) -> Row {
     }
 }
 
-/// What the page reports, one row per fact.
-fn rows(settings: &Settings, https: bool, server_software: &str) -> Vec<Row> {
-    let mut rows = Vec::new();
-    let static_build = cfg!(target_feature = "crt-static");
-    rows.push(row(
-        "Version",
-        Verdict::Good,
-        format!(
-            "webrtc-cgi {} (client {VERSION})",
-            env!("CARGO_PKG_VERSION")
-        ),
-    ));
-    rows.push(if static_build {
-        row("Build", Verdict::Good, "static: runs on old and new Linux hosts alike")
-    } else {
-        row(
-            "Build",
-            Verdict::Warning,
-            "dynamically linked: it may fail on hosts with an older glibc; use the static release build",
-        )
-    });
-    rows.push(match &settings.source {
-        Some(path) => row(
-            "Settings",
-            Verdict::Good,
-            format!(
-                "{} found and valid",
-                path.file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ),
-        ),
-        None => row(
-            "Settings",
-            Verdict::Good,
-            "no webrtc.json: using the built-in defaults",
-        ),
-    });
-    rows.push(
-        match Store::open(settings).and_then(|store| store.self_test()) {
-            Ok(()) => row(
-                "Data directory",
-                Verdict::Good,
-                "writable, and locking works",
-            ),
-            Err(error) => row("Data directory", Verdict::Failure, data_dir_problem(&error)),
-        },
-    );
+/// What the page reports, one row per fact: first what the program and its files are, then
+/// how the page came, then what the settings allow.
+fn rows(
+    settings: std::result::Result<&Settings, &Error>,
+    https: bool,
+    server_software: &str,
+) -> Vec<Row> {
+    let mut rows = setup_rows(settings, DataDirectory::CreateAndTest);
     rows.push(if https {
         row("HTTPS", Verdict::Good, "this page came over https (or from this machine itself), so browsers allow the camera")
     } else {
@@ -193,6 +190,81 @@ fn rows(settings: &Settings, https: bool, server_software: &str) -> Vec<Row> {
             server_software.to_string()
         },
     ));
+    if let Ok(settings) = settings {
+        rows.extend(capacity_rows(settings));
+    }
+    rows
+}
+
+/// The version, the build, the settings and the data directory: what the program can test
+/// about itself wherever it runs.
+pub(crate) fn setup_rows(
+    settings: std::result::Result<&Settings, &Error>,
+    data_directory: DataDirectory,
+) -> Vec<Row> {
+    let mut rows = vec![row("Version", Verdict::Good, version())];
+    rows.push(if cfg!(target_feature = "crt-static") {
+        row("Build", Verdict::Good, "static: runs on old and new Linux hosts alike")
+    } else {
+        row(
+            "Build",
+            Verdict::Warning,
+            "dynamically linked: it may fail on hosts with an older glibc; use the static release build",
+        )
+    });
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(error) => {
+            rows.push(row("Settings", Verdict::Failure, error.public_message()));
+            rows.push(row(
+                "Data directory",
+                Verdict::Warning,
+                "not tested until the settings are fixed",
+            ));
+            return rows;
+        }
+    };
+    rows.push(match &settings.source {
+        Some(path) => row(
+            "Settings",
+            Verdict::Good,
+            format!(
+                "{} found and valid",
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
+        ),
+        None => row(
+            "Settings",
+            Verdict::Good,
+            "no webrtc.json: using the built-in defaults",
+        ),
+    });
+    let untouched =
+        matches!(data_directory, DataDirectory::TestIfPresent) && !Store::data_dir_exists(settings);
+    rows.push(if untouched {
+        row(
+            "Data directory",
+            Verdict::Warning,
+            "not created yet: the first request through the web server creates it, as the account the server runs this program as. Open the chat or ?mode=check in a browser, then check again.",
+        )
+    } else {
+        match Store::open(settings).and_then(|store| store.self_test()) {
+            Ok(()) => row(
+                "Data directory",
+                Verdict::Good,
+                "writable, and locking works",
+            ),
+            Err(error) => row("Data directory", Verdict::Failure, data_dir_problem(&error)),
+        }
+    });
+    rows
+}
+
+/// What the settings allow: held requests, room size, the TURN relay.
+pub(crate) fn capacity_rows(settings: &Settings) -> Vec<Row> {
+    let mut rows = Vec::new();
     rows.push(if settings.hold_seconds == 0 {
         row(
             "Held connections",

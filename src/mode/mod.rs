@@ -84,6 +84,19 @@ pub fn errors_in_html(query_string: &str) -> bool {
         .any(|pair| pair.starts_with("mode=") && pair != "mode=check")
 }
 
+/// The answer when the settings do not load: the self-check page still shows, with the
+/// problem in its Settings row, so that a site owner sees the version and what to fix (a key
+/// from a newer version's guide, a typo). `None`: every other request gets the error itself.
+pub fn check_without_settings(env: &HashMap<String, String>, error: &Error) -> Option<Response> {
+    match Request::parse(env, b"") {
+        Ok(Request::Check(check)) => {
+            let script_name = env.get("SCRIPT_NAME").map_or("", String::as_str);
+            Some(check.page_without_settings(error, script_name))
+        }
+        _ => None,
+    }
+}
+
 impl Request {
     /// Builds the typed request from the CGI variables and the body (already read; only
     /// post mode looks at it).

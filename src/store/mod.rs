@@ -104,6 +104,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Whether the data directory exists, without creating it: `webrtc.cgi --check` from a
+    /// shell tests it only then (see `mode::check::DataDirectory`).
+    pub fn data_dir_exists(settings: &Settings) -> bool {
+        settings.data_dir.symlink_metadata().is_ok()
+    }
+
     fn create(&self) -> io::Result<()> {
         let mut folder = fs::DirBuilder::new();
         folder.recursive(true).mode(0o700);

@@ -17,5 +17,6 @@ mod floods;
 mod gateways;
 mod hostile;
 mod sealed;
+mod shell;
 mod site;
 mod storage;
