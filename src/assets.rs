@@ -36,8 +36,14 @@ pub fn script_url(script_name: &str) -> String {
     if script_name.is_empty() {
         return "./webrtc.cgi".to_string();
     }
-    let mut url = String::with_capacity(script_name.len());
-    for byte in script_name.bytes() {
+    url_path(script_name)
+}
+
+/// A file system path as a URL path: everything but letters, digits, `/._~-` is
+/// percent-encoded, so the result is safe in HTML attributes and scripts alike.
+pub fn url_path(path: &str) -> String {
+    let mut url = String::with_capacity(path.len());
+    for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || b"/._~-".contains(&byte) {
             url.push(char::from(byte));
         } else {

@@ -3,7 +3,8 @@
 //!
 //! suEXEC strips most environment variables, so the file is the normal way to configure a
 //! host; the variable exists for tests and for servers that pass it. This module reads one
-//! file and nothing else; it never creates the data directory (the store does).
+//! file and nothing else; where the default data directory goes is the store's choice
+//! (`store::location`), which `place_data_dir` asks for.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -15,6 +16,7 @@ use serde_json::Value;
 
 use crate::address::Network;
 use crate::error::{Error, Result};
+use crate::store::location::{self, Placement};
 
 pub const SETTINGS_FILE_NAME: &str = "webrtc.json";
 pub const DEFAULT_DATA_DIR_NAME: &str = "webrtc-data";
@@ -22,6 +24,8 @@ pub const DEFAULT_DATA_DIR_NAME: &str = "webrtc-data";
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// Whether `data_dir` came from the file or was chosen (see `place_data_dir`).
+    pub data_place: Placement,
     pub hold_seconds: u32,
     pub retry_ms: u32,
     pub peer_timeout_seconds: u32,
@@ -162,6 +166,37 @@ impl Settings {
         }
     }
 
+    /// Puts a data directory that the file does not name where no URL leads: outside the
+    /// web root when this account may write there, else beside the executable under an
+    /// unguessable name (`store::location`). A server that reads no .htaccess (nginx,
+    /// lighttpd) would otherwise serve the rooms' tokens and messages. `account` is the id
+    /// this program runs as.
+    pub fn place_data_dir(
+        &mut self,
+        env: &HashMap<String, String>,
+        executable_dir: &Path,
+        account: u32,
+    ) -> Result<()> {
+        if self.data_place != Placement::Beside {
+            return Ok(());
+        }
+        // Apache sets CONTEXT_DOCUMENT_ROOT where a folder has a root of its own (a user's
+        // ~/public_html); DOCUMENT_ROOT is then the server's.
+        let web_root = ["CONTEXT_DOCUMENT_ROOT", "DOCUMENT_ROOT"]
+            .iter()
+            .find_map(|name| env.get(*name).filter(|value| !value.is_empty()))
+            .map(Path::new);
+        let (data_dir, place) = location::choose(executable_dir, web_root, account)
+            .map_err(|error| {
+                Error::DataDirectory(format!(
+                    "cannot create a data folder beside webrtc.cgi ({error}): let this account write to its folder (chmod 755), or set data_dir in {SETTINGS_FILE_NAME}"
+                ))
+            })?;
+        self.data_dir = data_dir;
+        self.data_place = place;
+        Ok(())
+    }
+
     /// Validates settings text. Relative `data_dir` values are taken relative to `base`.
     pub fn parse(text: &str, base: &Path, source: Option<PathBuf>) -> Result<Settings> {
         let file = parse_file(text)?;
@@ -279,18 +314,19 @@ impl Settings {
             )));
         }
 
-        let data_dir = match file.data_dir {
+        let (data_dir, data_place) = match file.data_dir {
             Some(dir) if dir.is_empty() => {
                 return Err(Error::Settings(format!(
                     "{SETTINGS_FILE_NAME}: data_dir is empty"
                 )))
             }
-            Some(dir) => base.join(dir),
-            None => base.join(DEFAULT_DATA_DIR_NAME),
+            Some(dir) => (base.join(dir), Placement::Configured),
+            None => (base.join(DEFAULT_DATA_DIR_NAME), Placement::Beside),
         };
 
         Ok(Settings {
             data_dir,
+            data_place,
             hold_seconds,
             retry_ms,
             peer_timeout_seconds,

@@ -12,6 +12,7 @@ pub mod address;
 mod assets;
 pub mod config;
 pub mod error;
+pub mod gateway;
 pub mod mode;
 mod response;
 mod secret;

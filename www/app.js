@@ -19,8 +19,8 @@
 //   #copy-link copies it.
 // - #status with data-kind: '' (hidden), 'reconnecting', 'incomplete', 'full' (with #status-action
 //   "Try again"), 'error', or a media problem: 'insecure', 'denied', 'nodevice', 'busy',
-//   'other', or 'tampered' (the host altered a message of a sealed room). #status-text holds
-//   the sentence.
+//   'other', 'screen' (sharing the screen failed, other than by refusal), or 'tampered' (the
+//   host altered a message of a sealed room). #status-text holds the sentence.
 // - Controls: #mic, #camera, #share (aria-pressed="true" while muted / camera off / sharing),
 //   #devices (opens #devices-dialog with #camera-select and #mic-select), #chat-toggle,
 //   #hangup. After hanging up, #ended is visible and #rejoin joins again.
@@ -88,16 +88,16 @@ async function main() {
   const ui = createUi(document, { room, roomLink });
 
   if (!isValidRoom(room)) {
-    ui.view.callState('error', 'This link has no valid room name. Open the page without ?room= to get a new room.');
+    ui.withoutCall('This link has no valid room name. Open the page without ?room= to get a new room.');
     return;
   }
   if (typeof RTCPeerConnection !== 'function') {
-    ui.view.callState('error', 'This browser cannot make video calls. Use a current Chrome, Firefox, Edge or Safari.');
+    ui.withoutCall('This browser cannot make video calls. Use a current Chrome, Firefox, Edge or Safari.');
     return;
   }
 
   if (secretFromFragment(location.hash) && !globalThis.crypto?.subtle) {
-    ui.view.callState('error', 'This room is sealed, and a sealed room needs a secure page. Open the link with https://.');
+    ui.withoutCall('This room is sealed, and a sealed room needs a secure page. Open the link with https://.');
     return;
   }
 

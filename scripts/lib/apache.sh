@@ -25,6 +25,15 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 fi
 
 APACHE_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HOSTS_NAME="${HOSTS_NAME:-apache}"
+# shellcheck source=scripts/lib/hosts.sh
+source "$APACHE_REPO_ROOT/scripts/lib/hosts.sh"
+
+# The helpers every server script shares, under the names this script's callers use.
+apache_as_root() { hosts_as_root "$@"; }
+apache_run_user() { hosts_run_user; }
+apache_wait_listening() { hosts_wait_listening "$@"; }
+apache_kill_cgi() { hosts_kill_cgi "$@"; }
 
 apache_log() {
     echo "apache: $*" >&2
@@ -35,16 +44,6 @@ apache_die() {
     exit 1
 }
 
-# Runs a command as root: directly when we are root, through sudo otherwise.
-apache_as_root() {
-    if [[ "$(id -u)" == 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        apache_die "need root to run: $* (sudo is not available)"
-    fi
-}
 
 # Sets APACHE_BIN and APACHE_MODULES, or fails. Debian and Ubuntu call the server apache2;
 # Fedora, RHEL and Arch call it httpd.
@@ -93,22 +92,6 @@ apache_install() {
         "they are not in the usual Linux places."
 }
 
-# The account the server's children run as. httpd refuses to serve as root, so when we are
-# root the children switch to the distribution's web server account, as on a real server.
-apache_run_user() {
-    if [[ "$(id -u)" != 0 ]]; then
-        id -un
-        return
-    fi
-    local user
-    for user in www-data apache http daemon nobody; do
-        if id -u "$user" >/dev/null 2>&1; then
-            echo "$user"
-            return
-        fi
-    done
-    apache_die "running as root, but no unprivileged account (www-data, apache, nobody) exists"
-}
 
 # apache_setup DIR PORT LAYOUT SETTINGS HTACCESS BINARY
 #   LAYOUT: cgi-bin (ScriptAlias /cgi-bin/) or docroot (an ordinary folder /video/ whose CGI
@@ -158,19 +141,7 @@ apache_setup() {
     fi
 
     local mpm_module cgi_module cgi_config
-    if [[ "${APACHE_CGI:-cgid}" == cgi ]]; then
-        mpm_module=mpm_prefork
-        cgi_module=cgi
-        cgi_config="StartServers 2
-MaxRequestWorkers 60"
-    else
-        mpm_module=mpm_event
-        cgi_module=cgid
-        cgi_config="ScriptSock \"$dir/run/cgid.sock\"
-StartServers 2
-ThreadsPerChild 25
-MaxRequestWorkers 100"
-    fi
+    apache_choose_mpm "$dir"
 
     local user_config=""
     if [[ "$(id -u)" == 0 ]]; then
@@ -221,9 +192,10 @@ DocumentRoot "$dir/htdocs"
     AllowOverride None
     Require all denied
 </Directory>
-# An ordinary web folder as hosts configure it: listings on, CGI off unless .htaccess enables it.
+# An ordinary web folder as hosts configure it: listings on, CGI programs allowed (cPanel's
+# default), but no handler for them unless the .htaccess adds one.
 <Directory "$dir/htdocs">
-    Options Indexes FollowSymLinks
+    Options Indexes FollowSymLinks ExecCGI
     AllowOverride All
     Require all granted
 </Directory>
@@ -237,6 +209,25 @@ EOF
 
     printf '%s\n' "$url_path" >"$dir/run/url-path"
     apache_check_access "$dir" "$app_dir" "$user"
+}
+
+# apache_choose_mpm DIR: sets the caller's mpm_module, cgi_module and cgi_config: the event
+# MPM with mod_cgid, or (APACHE_CGI=cgi) the prefork MPM with mod_cgi.
+apache_choose_mpm() {
+    local dir="$1"
+    if [[ "${APACHE_CGI:-cgid}" == cgi ]]; then
+        mpm_module=mpm_prefork
+        cgi_module=cgi
+        cgi_config="StartServers 2
+MaxRequestWorkers 60"
+    else
+        mpm_module=mpm_event
+        cgi_module=cgid
+        cgi_config="ScriptSock \"$dir/run/cgid.sock\"
+StartServers 2
+ThreadsPerChild 25
+MaxRequestWorkers 100"
+    fi
 }
 
 # Prints the LoadModule lines for the modules a shared host typically has, skipping those
@@ -308,17 +299,6 @@ apache_url() {
     echo "http://127.0.0.1:$(apache_port "$1")$(<"$1/run/url-path")"
 }
 
-# Waits until the server accepts connections, so callers can use it right away.
-apache_wait_listening() {
-    local port="$1" tries
-    for ((tries = 0; tries < 100; tries++)); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    return 1
-}
 
 apache_start() {
     local dir="$1" port
@@ -335,19 +315,6 @@ apache_start() {
     fi
 }
 
-# Kills the instance's running CGI processes (found by their SCRIPT_FILENAME, so nothing of
-# another server is touched). A held event stream would otherwise keep its worker, and with it
-# httpd's shutdown, waiting until the end of the hold.
-apache_kill_cgi() {
-    local dir="$1" environ pid
-    for environ in /proc/[0-9]*/environ; do
-        if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -q "^SCRIPT_FILENAME=$dir/"; then
-            pid="${environ#/proc/}"
-            pid="${pid%/environ}"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-}
 
 # Stops the instance and waits until its main process is gone. TERM is repeated because httpd
 # ignores it while it is in the middle of a restart; a server that never stops is killed

@@ -5,13 +5,18 @@
 //! what `webrtc.cgi --check` prints in a shell (`shell.rs`); it still answers when the
 //! settings do not load, with the problem in its Settings row.
 
+use std::path::PathBuf;
+
+use super::private_files::WebPaths;
 use super::query::{require_method, Input};
 use super::{Context, Reply};
 use crate::assets::{asset_href, script_url, CONTENT_SECURITY_POLICY, SELF_CHECK_SCRIPT, VERSION};
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::gateway::Gateway;
 use crate::response::{html_escape, Response};
-use crate::store::Store;
+use crate::store::location::Placement;
+use crate::store::{Store, SELF_CHECK_FILE};
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Check {
@@ -19,6 +24,8 @@ pub struct Check {
     /// secure too).
     pub https: bool,
     pub server_software: String,
+    /// Where the server says this program lives, to find the private files' URLs.
+    pub web_paths: WebPaths,
 }
 
 impl Check {
@@ -39,19 +46,32 @@ impl Check {
             || input.variable("HTTPS").eq_ignore_ascii_case("on")
             || input.variable("REQUEST_SCHEME") == "https"
             || input.variable("HTTP_X_FORWARDED_PROTO") == "https";
+        let web_root = ["CONTEXT_DOCUMENT_ROOT", "DOCUMENT_ROOT"]
+            .iter()
+            .map(|name| input.variable(name))
+            .find(|root| !root.is_empty())
+            .map(|root| {
+                let prefix = input.optional("CONTEXT_PREFIX").filter(|prefix| {
+                    !prefix.is_empty() && !input.variable("CONTEXT_DOCUMENT_ROOT").is_empty()
+                });
+                (PathBuf::from(root), prefix.unwrap_or("/").to_string())
+            });
         Ok(Check {
             https,
             server_software: input.variable("SERVER_SOFTWARE").to_string(),
+            web_paths: WebPaths {
+                script_filename: PathBuf::from(input.variable("SCRIPT_FILENAME")),
+                script_name: input.variable("SCRIPT_NAME").to_string(),
+                web_root,
+            },
         })
     }
 
     pub(super) fn run(self, context: &Context) -> Result<Reply> {
-        Ok(Reply::Whole(page(
-            context.settings,
-            self.https,
-            &self.server_software,
-            context.script_name,
-        )))
+        let mut rows = rows(Ok(context.settings), self.https, &self.server_software);
+        rows.push(gateway_row(context.gateway));
+        let private = private_urls(context.settings, &self.web_paths);
+        Ok(Reply::Whole(render(&rows, &private, context.script_name)))
     }
 
     /// The page when the settings did not load: the version, the build and the problem,
@@ -59,9 +79,44 @@ impl Check {
     pub(super) fn page_without_settings(self, error: &Error, script_name: &str) -> Response {
         render(
             &rows(Err(error), self.https, &self.server_software),
+            &[],
             script_name,
         )
     }
+}
+
+/// The row that says what runs this program, and what that means for the chat.
+fn gateway_row(gateway: Gateway) -> Row {
+    match gateway {
+        Gateway::FastCgiWrapper => row(
+            "Gateway",
+            Verdict::Warning,
+            format!(
+                "{}: it passes this program's output on only when it ends, so event streams are answered at once and browsers poll once a second (calls connect a little slower). Start fcgiwrap with several processes (-c 4 or more): each request takes one",
+                gateway.describe()
+            ),
+        ),
+        _ => row("Gateway", Verdict::Good, gateway.describe()),
+    }
+}
+
+/// The URLs the browser tries to download: the settings file and a file of the data folder
+/// (written by the self-test). Empty when both are where no URL leads.
+fn private_urls(settings: &Settings, web_paths: &WebPaths) -> Vec<String> {
+    let mut urls = Vec::new();
+    if let Some(url) = settings
+        .source
+        .as_ref()
+        .and_then(|path| web_paths.url_of(path))
+    {
+        urls.push(url);
+    }
+    if settings.data_place != Placement::OutsideWebRoot {
+        if let Some(url) = web_paths.url_of(&settings.data_dir.join(SELF_CHECK_FILE)) {
+            urls.push(url);
+        }
+    }
+    urls
 }
 
 pub(crate) enum Verdict {
@@ -107,10 +162,6 @@ fn row(name: &'static str, verdict: Verdict, text: impl Into<String>) -> Row {
         verdict,
         text: text.into(),
     }
-}
-
-fn page(settings: &Settings, https: bool, server_software: &str, script_name: &str) -> Response {
-    render(&rows(Ok(settings), https, server_software), script_name)
 }
 
 /// What the page reports, one row per fact: first what the program and its files are, then
@@ -264,7 +315,19 @@ pub(crate) fn capacity_rows(settings: &Settings) -> Vec<Row> {
     rows
 }
 
-fn render(rows: &[Row], script_name: &str) -> Response {
+/// The pending row that check.js fills in after asking for `urls` (or a settled one when there
+/// is nothing to ask for).
+fn private_files_row(urls: &[String]) -> String {
+    if urls.is_empty() {
+        return "<tr id=\"private-files\" class=\"good\"><th scope=\"row\">Private files</th><td><span class=\"mark\" aria-hidden=\"true\">✔</span> <span id=\"private-files-result\">the settings file and the data folder are outside the web root: no URL leads to them</span></td></tr>\n".to_string();
+    }
+    format!(
+        "<tr id=\"private-files\" class=\"pending\" data-urls=\"{}\"><th scope=\"row\">Private files</th><td><span class=\"mark\" aria-hidden=\"true\">…</span> <span id=\"private-files-result\">testing whether the settings file and the data folder can be downloaded…</span></td></tr>\n",
+        html_escape(&urls.join(" "))
+    )
+}
+
+fn render(rows: &[Row], private_urls: &[String], script_name: &str) -> Response {
     let mut table = String::new();
     for Row {
         name,
@@ -282,6 +345,7 @@ fn render(rows: &[Row], script_name: &str) -> Response {
             html_escape(text)
         ));
     }
+    let private = private_files_row(private_urls);
     let script = script_url(script_name);
     let stylesheet = asset_href(&script, "check.css");
     let module = asset_href(&script, SELF_CHECK_SCRIPT);
@@ -299,7 +363,7 @@ fn render(rows: &[Row], script_name: &str) -> Response {
 <main>
 <h1>webrtc-cgi self-check</h1>
 <table>
-{table}<tr id="streaming" class="pending"><th scope="row">Streaming</th><td><span class="mark" aria-hidden="true">…</span> <span id="streaming-result">testing whether events arrive as they are sent…</span></td></tr>
+{table}{private}<tr id="streaming" class="pending"><th scope="row">Streaming</th><td><span class="mark" aria-hidden="true">…</span> <span id="streaming-result">testing whether events arrive as they are sent…</span></td></tr>
 </table>
 <p><a href="{script}">Start a new room</a></p>
 </main>

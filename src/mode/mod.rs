@@ -14,6 +14,7 @@ pub mod join;
 pub mod leave;
 pub mod page;
 pub mod post;
+mod private_files;
 pub mod probe;
 mod query;
 pub mod sse;
@@ -24,6 +25,7 @@ use std::io::Write;
 use crate::address::Network;
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::gateway::Gateway;
 use crate::response::Response;
 use crate::store::StreamSlot;
 use crate::stream::Clock;
@@ -49,6 +51,8 @@ pub struct Context<'a> {
     pub now: u64,
     /// SCRIPT_NAME, for the page's own URLs.
     pub script_name: &'a str,
+    /// What runs this program: decides whether event streams may be held.
+    pub gateway: Gateway,
     /// Whether the request came over https (see `over_https`).
     pub https: bool,
 }

@@ -81,10 +81,15 @@ impl Sse {
         let now = context.now;
         store.sweep_if_due(now);
         let peer = &self.credentials.peer;
-        let wanted_hold = self
-            .hold_seconds
-            .unwrap_or(settings.hold_seconds)
-            .min(settings.hold_seconds);
+        // Behind a gateway that buffers, held events would arrive only at the end of the
+        // hold: the browser polls instead.
+        let wanted_hold = if context.gateway.streams_held_responses() {
+            self.hold_seconds
+                .unwrap_or(settings.hold_seconds)
+                .min(settings.hold_seconds)
+        } else {
+            0
+        };
         // Taken before the room's lock, which it does not need; a stream that finds no
         // slot is answered at once (hold 0), and its client polls.
         let slot = if wanted_hold > 0 {
@@ -209,6 +214,7 @@ mod tests {
     use std::cell::{Cell, RefCell};
 
     use crate::config::Settings;
+    use crate::gateway::Gateway;
     use crate::stream::PADDING_BYTES;
     use crate::values::{EventData, MessageType, PeerId};
 
@@ -271,12 +277,22 @@ mod tests {
             .unwrap();
     }
 
-    /// Opens a stream as the sse mode does, at time 0.
+    /// Opens a stream as the sse mode does, at time 0, run by the server itself.
     fn open(
         store: &Store,
         settings: &Settings,
         room: &RoomName,
         peer: &Credentials,
+    ) -> EventStream {
+        open_through(store, settings, room, peer, Gateway::SameAccount)
+    }
+
+    fn open_through(
+        store: &Store,
+        settings: &Settings,
+        room: &RoomName,
+        peer: &Credentials,
+        gateway: Gateway,
     ) -> EventStream {
         let request = Sse {
             room: room.clone(),
@@ -290,8 +306,46 @@ mod tests {
             now: 0,
             script_name: "",
             https: false,
+            gateway,
         };
         request.open(store, &context).unwrap()
+    }
+
+    #[test]
+    fn behind_a_fastcgi_wrapper_a_stream_answers_at_once_and_the_browser_polls() {
+        let fixture = fixture(25);
+        let store = Store::open(&fixture.settings).unwrap();
+        let room = RoomName::parse("r").unwrap();
+        let alice = join(&store, &room);
+        let bob = join(&store, &room);
+        send(&store, &room, &alice.peer, "early");
+        let stream = open_through(
+            &store,
+            &fixture.settings,
+            &room,
+            &bob,
+            Gateway::FastCgiWrapper,
+        );
+        let clock = FakeClock {
+            now: Cell::new(Duration::ZERO),
+            on_sleep: RefCell::new(Box::new(|_| {})),
+        };
+        let mut out = Vec::new();
+        stream.run(&mut out, &clock);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("retry: 1000\nevent: hello\ndata: {\"hold\":0,"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"type\":\"early\""),
+            "pending messages still go out"
+        );
+        assert!(
+            text.ends_with("\n\n") && text.contains("event: bye"),
+            "{text}"
+        );
+        assert_eq!(clock.elapsed(), Duration::ZERO, "no hold at all");
     }
 
     #[test]

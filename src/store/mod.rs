@@ -14,6 +14,7 @@ mod delivery;
 mod files;
 mod inbox;
 mod limits;
+pub mod location;
 mod lock;
 mod record;
 mod room;
@@ -52,6 +53,9 @@ const DENY_ALL_HTACCESS: &str = "# Written by webrtc.cgi: this folder holds priv
     Deny from all
 </IfModule>
 ";
+
+/// The file in the data directory that the self-check page asks the web server for.
+pub const SELF_CHECK_FILE: &str = "self-check";
 
 pub struct Store {
     data_dir: PathBuf,
@@ -252,6 +256,10 @@ impl Store {
     /// Proves the data directory works: creates a throw-away room, locks it, writes and reads
     /// a file in it, and deletes it again. Used by the self-check page.
     pub fn self_test(&self) -> Result<()> {
+        // A file that stays, for the self-check page to try to download: where the server
+        // serves it, it serves the rooms' tokens too.
+        files::write_file(&self.data_dir.join(SELF_CHECK_FILE), b"private\n")
+            .map_err(|error| self.data_dir_error(&error))?;
         let room = RoomName::parse(&format!("self-check-{}", secret::random_name(8)))?;
         let read_back = self.with_room(&room, Access::Anyone, 0, |locked| {
             let probe = locked.dir.join("probe");

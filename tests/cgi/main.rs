@@ -8,6 +8,7 @@
 //! - `crashes`: processes killed, stopped or stalled half way.
 //! - `storage`: full disks and unusable data directories.
 //! - `floods`: the rate limits.
+//! - `gateways`: FastCGI wrappers, and the default data folder's place.
 //! - `sealed`: sealed rooms: the join parameter, refused unsealed posts, what is stored.
 
 mod access;
@@ -15,6 +16,7 @@ mod api;
 mod budgets;
 mod crashes;
 mod floods;
+mod gateways;
 mod hostile;
 mod sealed;
 mod shell;

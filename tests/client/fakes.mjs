@@ -54,9 +54,17 @@ export class FakePeerConnection extends EventTarget {
     this.offers = 0;
     this.rolledBack = 0;
     this.needsNegotiationAfterRollback = false;
+    /** Test helper: make setRemoteDescription refuse every answer. */
+    this.refuseAnswers = false;
   }
 
   async setLocalDescription(description) {
+    if (description?.type === 'rollback' && this.signalingState === 'have-local-offer') {
+      await null;
+      this.rolledBack += 1;
+      this.signalingState = 'stable';
+      return;
+    }
     if (description !== undefined) throw new Error('expected setLocalDescription() without arguments');
     await null;
     if (this.signalingState === 'have-remote-offer') {
@@ -92,6 +100,10 @@ export class FakePeerConnection extends EventTarget {
       return;
     }
     if (description.type === 'answer') {
+      if (this.refuseAnswers) {
+        // As Chrome refuses an answer that flips the DTLS role.
+        throw new Error('OperationError: Failed to set SSL role for the transport');
+      }
       if (this.signalingState !== 'have-local-offer') {
         throw new Error(`InvalidStateError: answer in ${this.signalingState}`);
       }

@@ -180,6 +180,18 @@ test('a connection that an ICE restart did not bring up is reset by the impolite
     [['a', 'reset', undefined], ['a', 'description', 'offer']]);
 });
 
+test('regression: an answer this side cannot apply replaces the connection at once', async () => {
+  const { mesh, posts, connections } = setup();
+  mesh.joined('m', ['a']);
+  await flushMicrotasks();
+  connections[0].refuseAnswers = true;
+  await mesh.handle({ from: 'a', type: 'description', data: { type: 'answer', sdp: 'a answers' } });
+  for (let round = 0; round < 5; round += 1) await flushMicrotasks();
+  assert.equal(connections[0].closed, true, 'the refused connection is dropped');
+  assert.equal(connections.length, 2, 'and a fresh one started, without waiting for a timer');
+  assert.deepEqual(posts.filter((p) => p.type === 'reset').map((p) => p.to), ['a']);
+});
+
 test('hanging up drops every connection and forgets the id', () => {
   const { mesh, named, connections } = setup();
   mesh.joined('m', ['a', 'b']);

@@ -226,3 +226,54 @@ test('close stops everything: no restart, no late candidates', async () => {
   assert.deepEqual(a.sent, []);
   assert.equal(a.onmessage, null);
 });
+
+test('the side that made the first offer leads ICE restarts, even when it is the polite one', () => {
+  // A ('aaaa…') is polite; as the first offerer it still restarts at once, and B waits.
+  const timers = fakeTimers();
+  const { a, b } = channelPair();
+  const pcA = new FakePeerConnection('A');
+  const pcB = new FakePeerConnection('B');
+  negotiate({ pc: pcA, polite: true, signaling: a, timers, leadsRestarts: true });
+  negotiate({ pc: pcB, polite: false, signaling: b, timers, waitForOffer: true, leadsRestarts: false });
+  pcA.setConnectionState('failed');
+  pcB.setConnectionState('failed');
+  assert.deepEqual([pcA.restartIceCalls, pcB.restartIceCalls], [1, 0], 'only the first offerer restarts at once');
+  timers.advance(3000);
+  assert.equal(pcB.restartIceCalls, 1, 'the other steps in only when the failure lasts');
+});
+
+test('regression: an answer that cannot be applied (DTLS role flipped) rolls back and replaces the connection at once', async () => {
+  const timers = fakeTimers();
+  const { a, b, settle } = channelPair();
+  const pcA = new FakePeerConnection('A');
+  const pcB = new FakePeerConnection('B');
+  const errors = [];
+  let unusable = 0;
+  negotiate({ pc: pcA, polite: true, signaling: a, timers, onError: (e) => errors.push(e), onUnusableAnswer: () => { unusable += 1; } });
+  negotiate({ pc: pcB, polite: false, signaling: b, timers, onError: (e) => errors.push(e), waitForOffer: true });
+  pcA.refuseAnswers = true;
+  pcA.needNegotiation();
+  await settle();
+  assert.equal(unusable, 1, 'the owner is told at once, not after the restart timers');
+  assert.equal(pcA.rolledBack, 1, 'the offer was rolled back');
+  assert.equal(pcA.signalingState, 'stable', 'nothing stays stuck in have-local-offer');
+  assert.deepEqual(errors, [], 'handled, not reported as an error');
+});
+
+test('candidates of a replaced connection are dropped quietly', async () => {
+  const timers = fakeTimers();
+  const pc = new FakePeerConnection('B');
+  const errors = [];
+  const signaling = { send() {}, onmessage: null };
+  negotiate({ pc, polite: false, signaling, timers, waitForOffer: true, onError: (e) => errors.push(e) });
+  // Before the new connection's offer: candidates of the old one.
+  await signaling.onmessage({ type: 'candidates', data: [{ candidate: 'candidate:1 1 udp 1 10.0.0.1 9 typ host', usernameFragment: 'old' }] });
+  await signaling.onmessage({ type: 'description', data: { type: 'offer', sdp: 'v=0\r\na=ice-ufrag:new\r\n' } });
+  // After it, a late one of the old connection, which the browser refuses.
+  pc.addIceCandidate = async () => { throw new Error('OperationError: unknown ufrag'); };
+  await signaling.onmessage({ type: 'candidates', data: [{ candidate: 'candidate:2 1 udp 1 10.0.0.1 9 typ host', usernameFragment: 'old' }] });
+  assert.deepEqual(errors, []);
+  // One that belongs to the current offer and still fails is reported.
+  await signaling.onmessage({ type: 'candidates', data: [{ candidate: 'candidate:3 1 udp 1 10.0.0.1 9 typ host', usernameFragment: 'new' }] });
+  assert.equal(errors.length, 1);
+});

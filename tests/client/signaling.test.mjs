@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { looksBuffered, recordOfHello, serverTimeOf } from '../../www/net/buffering.js';
 import { createTransport } from '../../www/net/signaling.js';
+import { FIRST_HOLD_SECONDS } from '../../www/net/event-stream.js';
 import { fakeTimers, flushMicrotasks } from './fakes.mjs';
 
 /** An EventSource double the test drives by hand. */
@@ -110,7 +111,7 @@ test('joining opens the event stream for the new peer and reports the peers alre
   assert.equal(events.joined.length, 1);
   assert.deepEqual(events.joined[0].peers, ['other']);
   const params = new URL(lastSource().url, 'http://host').searchParams;
-  assert.deepEqual(Object.fromEntries(params), { mode: 'sse', room: 'room1', peer: 'peer1', token: 'tok' });
+  assert.deepEqual(Object.fromEntries(params), { mode: 'sse', room: 'room1', peer: 'peer1', token: 'tok', hold: String(FIRST_HOLD_SECONDS) });
   lastSource().open();
   assert.equal(transport.state(), 'live');
 });
@@ -151,13 +152,14 @@ test('a held response that arrives all at once switches the session to polling',
   await settle();
   const held = lastSource();
   held.open();
-  assert.equal(new URL(held.url, 'http://x').searchParams.get('hold'), null, 'held by default');
-  // The server held the response 20 s, but hello and bye reach the browser 5 ms apart.
-  await advance(20000);
-  held.named('hello', { hold: 20, t: 1000 });
+  assert.equal(new URL(held.url, 'http://x').searchParams.get('hold'), String(FIRST_HOLD_SECONDS),
+    'the first stream is short, so that buffering shows within seconds');
+  // The server held the response 3 s, but hello and bye reach the browser 5 ms apart.
+  await advance(3000);
+  held.named('hello', { hold: FIRST_HOLD_SECONDS, t: 1000 });
   await advance(5);
-  held.named('bye', { t: 21000 });
-  assert.equal(transport.polling(), true);
+  held.named('bye', { t: 4000 });
+  assert.equal(transport.polling(), true, 'detected at the end of the first, short stream');
   const polled = lastSource();
   assert.notEqual(polled, held, 'a new stream was opened');
   assert.equal(new URL(polled.url, 'http://x').searchParams.get('hold'), '0');
@@ -167,13 +169,21 @@ test('a streamed held response keeps the session on held responses', async () =>
   const { transport, settle, advance } = setup();
   transport.start();
   await settle();
-  const held = lastSource();
-  held.open();
-  held.named('hello', { hold: 20, t: 1000 });
-  await advance(20000);
-  held.named('bye', { t: 21000 });
+  const first = lastSource();
+  first.open();
+  first.named('hello', { hold: FIRST_HOLD_SECONDS, t: 1000 });
+  await advance(3000);
+  first.named('bye', { t: 4000 });
   assert.equal(transport.polling(), false);
-  assert.equal(lastSource(), held);
+  const held = lastSource();
+  assert.notEqual(held, first, 'after the short first stream comes one with the full hold');
+  assert.equal(new URL(held.url, 'http://x').searchParams.get('hold'), null, 'held as long as the server allows');
+  held.open();
+  held.named('hello', { hold: 20, t: 4000 });
+  await advance(20000);
+  held.named('bye', { t: 24000 });
+  assert.equal(transport.polling(), false);
+  assert.equal(lastSource(), held, 'EventSource reconnects by itself to the held URL');
 });
 
 test('posts and ICE renewals carry the token in a header, never in the URL', async () => {

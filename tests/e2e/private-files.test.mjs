@@ -1,6 +1,7 @@
 // The settings file and the data folder are never served over HTTP: not from a ScriptAlias'd
 // cgi-bin, and not from an ordinary web folder where only the shipped .htaccess protects them
-// (with the default webrtc-data folder beside the executable in both cases).
+// (with the default data folder beside the executable, under its unguessable name, in both
+// cases).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -42,11 +43,14 @@ for (const layout of ['cgi-bin', 'docroot']) {
     let server;
     after(() => server?.stop());
 
-    test('webrtc.json and every file of webrtc-data answer 403/404/500 without content', async () => {
+    test('webrtc.json and every file of the data folder answer 403/404/500 without content', async () => {
       server = await startServer({ name: `private-${layout}`, layout, settings: SETTINGS });
       const { secrets } = await fillDataFolder(server);
-      const dataDir = path.join(server.appDir, 'webrtc-data');
-      assert.ok(fs.existsSync(dataDir), `the default data folder is beside the executable: ${dataDir}`);
+      // The account cannot write above the web root here, so the default data folder is
+      // beside the executable under a name no visitor can guess.
+      const hidden = fs.readdirSync(server.appDir).filter((name) => /^webrtc-data-[\w-]{24}$/.test(name));
+      assert.equal(hidden.length, 1, `one hidden data folder beside the executable: ${hidden}`);
+      const dataDir = path.join(server.appDir, hidden[0]);
       const dataFiles = filesUnder(dataDir);
       assert.ok(dataFiles.length > 0, 'the data folder holds files after a join');
 
@@ -60,6 +64,8 @@ for (const layout of ['cgi-bin', 'docroot']) {
         `${appPath}webrtc-data`,
         `${appPath}webrtc-data/`,
         `${appPath}webrtc%2Ddata/`,
+        `${appPath}${hidden[0]}`,
+        `${appPath}${hidden[0]}/`,
         ...dataFiles.map((file) => urlPathOf(server, file)),
       ];
       for (const requestPath of paths) {
@@ -77,6 +83,7 @@ for (const layout of ['cgi-bin', 'docroot']) {
 
       const listing = await fetchRaw(server.origin, appPath);
       assert.ok(!listing.body.includes('webrtc.json'), `${appPath} lists the folder's files`);
+      assert.ok(!listing.body.includes(hidden[0]), `${appPath} shows the data folder's name`);
     });
   });
 }

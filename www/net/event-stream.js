@@ -18,6 +18,13 @@ const EVENT_SOURCE_OPEN = 1;
 const RECONNECTING_NOTICE_MS = 5000;
 
 /**
+ * The first stream of a page is held only this long (seconds): a host that buffers held
+ * responses then shows itself within seconds, before the call needs its signaling, rather
+ * than after a whole hold. Long enough for `looksBuffered` to judge (it needs two seconds).
+ */
+export const FIRST_HOLD_SECONDS = 3;
+
+/**
  * @typedef {object} EventStream
  * @property {() => void} open Opens (or reopens) the stream from the last processed id.
  * @property {() => void} close Closes it and stops its timers.
@@ -54,6 +61,8 @@ export function createEventStream(link, options) {
   // Set for the rest of the page's life once a held response came buffered: every response
   // of this host would, so the stream asks for answers without a hold instead.
   let polling = false;
+  // Until the first response ends with bye: the streams ask for the short FIRST_HOLD_SECONDS.
+  let firstStream = true;
 
   function close() {
     if (source) {
@@ -71,12 +80,17 @@ export function createEventStream(link, options) {
     return last > 0 ? String(last) : undefined;
   }
 
+  function holdParam() {
+    if (polling) return '0';
+    return firstStream ? String(FIRST_HOLD_SECONDS) : undefined;
+  }
+
   function open() {
     close();
     // A fresh EventSource has no Last-Event-ID of its own, so the last processed id travels in
     // the query; the browser's own reconnects then send the header, which takes precedence.
     const es = new EventSourceCtor(
-      link.url(link.sessionParams({ mode: 'sse', last: lastParam(), hold: polling ? '0' : undefined })),
+      link.url(link.sessionParams({ mode: 'sse', last: lastParam(), hold: holdParam() })),
     );
     source = es;
     es.onopen = () => {
@@ -121,6 +135,13 @@ export function createEventStream(link, options) {
         'webrtc-cgi: this host delivers held responses only when they end (something buffers CGI output); ' +
           'switching to polling once a second. The self-check page (?mode=check) names the usual fix.',
       );
+      open();
+      return;
+    }
+    if (firstStream) {
+      // The host streams: from now on the server's full hold (EventSource would otherwise
+      // reconnect to the same short-hold URL).
+      firstStream = false;
       open();
     }
   }

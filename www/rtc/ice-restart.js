@@ -1,5 +1,5 @@
-// When a connection's ICE is restarted: at once on the impolite side when it fails, after a
-// grace period on the polite side (so the two restart offers do not collide), when
+// When a connection's ICE is restarted: at once on the leading side when it fails, after a
+// grace period on the other side (so the two restart offers do not collide), when
 // "disconnected" lasts, and when a connection never comes up at all; after a restart that did
 // not help, the owner may replace the connection instead (onStuck). Part of perfect
 // negotiation (negotiation.js starts it with the same options); it only watches the
@@ -24,7 +24,7 @@ function isUp(state) {
 /**
  * @typedef {object} IceRestartOptions
  * @property {RTCPeerConnection} pc
- * @property {boolean} polite
+ * @property {boolean} leads This side restarts first (see NegotiatorOptions.leadsRestarts).
  * @property {import('../timers.js').Timers} timers
  * @property {number} [disconnectedGraceMs]
  * @property {number} [failedGraceMs]
@@ -38,7 +38,7 @@ function isUp(state) {
  * @param {IceRestartOptions} options
  */
 export function createIceRestarts(options) {
-  const { pc, polite, timers } = options;
+  const { pc, leads, timers } = options;
   const disconnectedGraceMs = options.disconnectedGraceMs ?? 4000;
   const failedGraceMs = options.failedGraceMs ?? 3000;
   const connectTimeoutMs = options.connectTimeoutMs ?? 15000;
@@ -62,9 +62,9 @@ export function createIceRestarts(options) {
 
   // Both sides notice a failure at about the same moment. If both restarted at once, their
   // restart offers would collide, and a rollback while ICE is gathering can leave a browser's
-  // gatherer stuck. So the impolite side acts first and the polite side only steps in when
-  // the impolite one has not managed (its offer would have moved the state on by then).
-  const politeFactor = polite ? 2 : 1;
+  // gatherer stuck. So the leading side acts first and the other only steps in when the
+  // leader has not managed (its offer would have moved the state on by then).
+  const followerFactor = leads ? 1 : 2;
 
   /**
    * @param {number} delayMs
@@ -87,14 +87,14 @@ export function createIceRestarts(options) {
       if (isUp(connectionStateOf(pc))) return;
       if (restarts > 0 && options.onStuck) options.onStuck();
       else restartIce();
-    }, connectTimeoutMs * politeFactor);
+    }, connectTimeoutMs * followerFactor);
   }
 
   function onStateChange() {
     if (options.isClosed()) return;
     const state = connectionStateOf(pc);
     if (state === 'failed') {
-      if (polite) restartLater(failedGraceMs, (now) => now === 'failed');
+      if (!leads) restartLater(failedGraceMs, (now) => now === 'failed');
       else {
         clear(restartTimer);
         restartTimer = null;
@@ -104,7 +104,7 @@ export function createIceRestarts(options) {
       // "disconnected" often heals by itself within a second or two (a Wi-Fi hiccup), so a
       // restart waits to see whether it lasts.
       if (restartTimer === null) {
-        restartLater(disconnectedGraceMs * politeFactor, (now) => now === 'disconnected' || now === 'failed');
+        restartLater(disconnectedGraceMs * followerFactor, (now) => now === 'disconnected' || now === 'failed');
       }
     } else if (isUp(state)) {
       clear(restartTimer);

@@ -39,7 +39,7 @@ export function createLocalMedia(options) {
   const screen = createScreenShare(mediaDevices, async () => {
     await options.sendTrack('video', outgoing('video'));
     report();
-  });
+  }, (text) => view.mediaNotice('screen', text));
 
   /** @returns {MediaFlags} */
   function flags() {

@@ -70,6 +70,20 @@ export function describeMediaProblem(problem, got) {
 }
 
 /**
+ * The sentence shown when sharing the screen failed for another reason than the user's
+ * refusal (a refusal, or a cancelled picker, needs no message).
+ * @param {MediaProblem} problem
+ * @returns {string}
+ */
+export function describeScreenProblem(problem) {
+  if (problem === 'busy') {
+    return 'Your screen could not be captured (the system or another application refused). ' +
+      'Others still see your camera. Try sharing again, or another window.';
+  }
+  return 'This browser could not share your screen. Others still see your camera.';
+}
+
+/**
  * @typedef {object} LocalMedia
  * @property {MediaStreamTrack | null} audio
  * @property {MediaStreamTrack | null} video
@@ -162,6 +176,10 @@ export function canShareScreen(mediaDevices) {
  * @returns {Promise<MediaStreamTrack>}
  */
 export async function openScreen(mediaDevices) {
+  // Phones (iOS Safari, Android browsers) have no getDisplayMedia at all.
+  if (typeof mediaDevices.getDisplayMedia !== 'function') {
+    throw Object.assign(new Error('getDisplayMedia is not available'), { name: 'NotSupportedError' });
+  }
   const stream = await mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
   const track = stream.getVideoTracks()[0];
   if (!track) throw new Error('no screen track');

@@ -222,9 +222,13 @@ export function createMesh(options) {
       polite,
       signaling: route,
       waitForOffer: !how.offering,
-      // A connection that an ICE restart did not bring up is started afresh. Only the impolite
-      // side does that, so the two sides never replace the connection at the same time.
-      onStuck: polite ? undefined : () => resetPeer(id),
+      // The side that makes the first offer leads ICE restarts, as it keeps the DTLS role it
+      // chose; it alone also replaces a connection that a restart did not bring up, so the two
+      // sides never replace the connection at the same time.
+      leadsRestarts: how.offering === true,
+      onStuck: how.offering ? () => resetPeer(id) : undefined,
+      // Only the side whose offer it was gets an answer it cannot apply.
+      onUnusableAnswer: () => resetPeer(id),
     });
     route.attach(channels.attach(id, pc));
     /** @type {RemotePeer} */

@@ -41,6 +41,14 @@ import { createIceRestarts } from './ice-restart.js';
  * @property {(error: unknown) => void} [onError] Reports failures nobody can act on.
  * @property {() => void} [onStuck] Called when the connection is still not up after an ICE
  *   restart, so the owner can replace it; without it, ICE is simply restarted again.
+ * @property {boolean} [leadsRestarts] This side restarts ICE first when the connection fails
+ *   (the other waits twice as long). The side that made the first offer should lead: when the
+ *   other side restarts, Firefox (having made the first offer) answers with the opposite DTLS
+ *   role and Chrome refuses that answer. Defaults to the impolite side.
+ * @property {() => void} [onUnusableAnswer] Called when an answer to this side's offer cannot
+ *   be applied (after rolling the offer back), so the owner can replace the connection at
+ *   once; without it the connection waits for the restart timers.
+
  * @property {boolean} [waitForOffer] This side answers: it makes no offer of its own until it
  *   has applied the other side's first description. Lets a connection be set up ahead of an
  *   expected offer without the two sides offering at once.
@@ -128,6 +136,10 @@ export function negotiate(options) {
       description.type === 'offer' && (makingOffer || pc.signalingState !== 'stable');
     ignoreOffer = !polite && offerCollision;
     if (ignoreOffer) return;
+    if (description.type === 'answer') {
+      await onAnswer(description);
+      return;
+    }
     // On a collision the polite side's setRemoteDescription rolls its own offer back implicitly.
     await pc.setRemoteDescription(description);
     waitingForOffer = false;
@@ -137,14 +149,47 @@ export function negotiate(options) {
     }
   }
 
+  /**
+   * An answer that cannot be applied (Chrome refuses one that flips the DTLS role: "Failed to
+   * set SSL role for the transport") would leave this side in have-local-offer, which blocks
+   * every later negotiation until the restart timers give up. The offer is rolled back and
+   * the owner replaces the connection at once.
+   * @param {RTCSessionDescriptionInit} description
+   */
+  async function onAnswer(description) {
+    try {
+      await pc.setRemoteDescription(description);
+      waitingForOffer = false;
+    } catch (error) {
+      console.info('negotiation: the answer cannot be applied, replacing the connection:', error);
+      if (pc.signalingState === 'have-local-offer') {
+        await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+      }
+      if (options.onUnusableAnswer && !closed) options.onUnusableAnswer();
+      else throw error;
+    }
+  }
+
+  /**
+   * Whether a candidate belongs to another description than the remote one in place: one of
+   * an offer this side ignored, or of a connection that was replaced (its candidates may
+   * still be on their way). Such candidates are dropped quietly.
+   * @param {RTCIceCandidateInit} candidate
+   */
+  function isStale(candidate) {
+    const remote = pc.remoteDescription;
+    if (ignoreOffer || !remote) return true;
+    const ufrag = candidate.usernameFragment;
+    return Boolean(ufrag) && !(remote.sdp ?? '').includes(`a=ice-ufrag:${ufrag}`);
+  }
+
   /** @param {RTCIceCandidateInit[]} batch */
   async function onCandidates(batch) {
     for (const candidate of batch) {
       try {
         await pc.addIceCandidate(candidate);
       } catch (error) {
-        // Candidates for an offer this side ignored are expected to fail.
-        if (!ignoreOffer) onError(error);
+        if (!isStale(candidate)) onError(error);
       }
     }
   }
@@ -164,7 +209,12 @@ export function negotiate(options) {
 
   pc.addEventListener('negotiationneeded', onNegotiationNeeded);
   pc.addEventListener('icecandidate', /** @type {any} */ (onIceCandidate));
-  const restarts = createIceRestarts({ ...options, timers, isClosed: () => closed });
+  const restarts = createIceRestarts({
+    ...options,
+    leads: options.leadsRestarts ?? !polite,
+    timers,
+    isClosed: () => closed,
+  });
   signaling.onmessage = (message) => {
     queue = queue.then(() => handle(message));
     return queue;

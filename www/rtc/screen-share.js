@@ -3,13 +3,15 @@
 // shared track appears or goes; what is sent instead is the owner's (local-media.js) choice.
 'use strict';
 
-import { classifyMediaError, openScreen } from './media.js';
+import { classifyMediaError, describeScreenProblem, openScreen } from './media.js';
 
 /**
  * @param {MediaDevices | undefined} mediaDevices
  * @param {() => Promise<void>} onChange Called after the shared track appeared or went.
+ * @param {(text: string) => void} onFailure Called with the sentence for the user when the
+ *   screen could not be shared for another reason than the user's refusal.
  */
-export function createScreenShare(mediaDevices, onChange) {
+export function createScreenShare(mediaDevices, onChange, onFailure) {
   /** @type {MediaStreamTrack | null} */
   let screenTrack = null;
 
@@ -37,7 +39,11 @@ export function createScreenShare(mediaDevices, onChange) {
         track = await openScreen(mediaDevices);
       } catch (error) {
         // Cancelling the browser's picker is a NotAllowedError too, and needs no message.
-        if (classifyMediaError(error) !== 'denied') console.warn('getDisplayMedia:', error);
+        const problem = classifyMediaError(error);
+        if (problem !== 'denied') {
+          console.warn('getDisplayMedia:', error);
+          onFailure(describeScreenProblem(problem));
+        }
         return;
       }
       screenTrack = track;

@@ -195,5 +195,17 @@ export function createUi(doc, options) {
     view.callState('joining');
   }
 
-  return { view, bind };
+  /**
+   * A page that cannot hold a call (no WebRTC in this browser, or no valid room): the
+   * sentence shows, and no control or chat that could only do nothing.
+   * @param {string} detail
+   */
+  function withoutCall(detail) {
+    view.callState('error', detail);
+    for (const element of doc.querySelectorAll('footer.controls, #chat')) {
+      /** @type {HTMLElement} */ (element).hidden = true;
+    }
+  }
+
+  return { view, bind, withoutCall };
 }

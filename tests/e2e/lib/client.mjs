@@ -27,6 +27,8 @@ export const UI = Object.freeze({
   cameraOption: '#camera-select option',
   micOption: '#mic-select option',
   hangup: '#hangup',
+  /** The call controls and the chat: hidden on a page that cannot hold a call. */
+  callOnly: ['footer.controls', '#chat'],
   ended: '#ended',
   rejoin: '#rejoin',
   chatToggle: '#chat-toggle',
@@ -72,7 +74,29 @@ export const CHECK_PAGE = Object.freeze({
   streaming: 'streaming',
   streamingResult: 'streaming-result',
   dataRow: 'tr:nth-child(4)',
+  privateFiles: 'private-files',
+  privateFilesResult: 'private-files-result',
+  /** The cells of the rows, read by their heading (th). */
+  rowHeading: 'tr > th',
 });
+
+/**
+ * Opens the self-check page, waits until its browser-side tests (streaming, private files)
+ * are done, and returns every row as {verdict, text} by its heading ('Streaming',
+ * 'Private files', 'Gateway', ...).
+ */
+export async function selfCheck(browser, server) {
+  const peer = await openPeer(browser, `${server.url}?mode=check`, { name: 'check' });
+  try {
+    await waitForBody(peer, (ids) => ids.every((id) => document.getElementById(id)?.className !== 'pending'),
+      25_000, 'the self-check verdicts', [CHECK_PAGE.streaming, CHECK_PAGE.privateFiles]);
+    return await peer.page.evaluate((heading) => Object.fromEntries([...document.querySelectorAll(heading)]
+      .map((th) => [th.textContent, { verdict: th.parentElement.className, text: th.parentElement.querySelector('td').textContent }])),
+    CHECK_PAGE.rowHeading);
+  } finally {
+    await peer.context.close();
+  }
+}
 
 /** One of the page body's data attributes (state, peer, peers). */
 export async function bodyData(peer, name) {

@@ -1,5 +1,5 @@
-// The fixture of every suite that calls through a real browser: one private Apache
-// (server.mjs's startServer) and one headless Chromium (browser.mjs's launchBrowser), started
+// The fixture of every suite that calls through a real browser: one private server
+// (server.mjs's startServer) and one browser (headless Chromium unless told otherwise), started
 // before the suite's tests and stopped after them, however they end.
 //
 // It only starts and stops; what a test does with the two is the test's own business.
@@ -15,13 +15,15 @@ import { startServer } from './server.mjs';
  * the browser, and an after hook that closes both. Returns an object whose
  * `server` and `browser` are set once the before hook has run.
  * @param {Parameters<typeof startServer>[0] | (() => Parameters<typeof startServer>[0])} serverOptions
+ * @param {() => Promise<any>} [launch] starts the browser: Chromium unless told otherwise
+ *   (firefox.mjs's launchFirefox, webkit.mjs's launchWebKit)
  * @returns {{server: Awaited<ReturnType<typeof startServer>>, browser: import('playwright-core').Browser}}
  */
-export function serverAndBrowser(serverOptions) {
+export function serverAndBrowser(serverOptions, launch = launchBrowser) {
   const fixture = { server: undefined, browser: undefined };
   before(async () => {
     fixture.server = await startServer(typeof serverOptions === 'function' ? serverOptions() : serverOptions);
-    fixture.browser = await launchBrowser();
+    fixture.browser = await launch();
   });
   after(async () => {
     await fixture.browser?.close();

@@ -1,5 +1,6 @@
-// The server side of the end-to-end tests: a private Apache httpd (scripts/lib/apache.sh)
-// serving the built target/dist/webrtc.cgi, plus plain-HTTP helpers that speak PROTOCOL.md.
+// The server side of the end-to-end tests: a private Apache httpd (scripts/lib/apache.sh), or
+// nginx + fcgiwrap, lighttpd or Apache with suEXEC (scripts/lib/<host>.sh), serving the built
+// target/dist/webrtc.cgi, plus plain-HTTP helpers that speak PROTOCOL.md.
 //
 // Every server started here is stopped when the test process ends, however it ends, so a
 // failing test never leaves an httpd behind.
@@ -17,6 +18,13 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const apacheScript = path.join(repoRoot, 'scripts/lib/apache.sh');
 const qosScript = path.join(repoRoot, 'scripts/lib/qos.sh');
+/** The servers a test can start, each by its script in scripts/lib/. */
+const HOST_SCRIPTS = {
+  apache: apacheScript,
+  nginx: path.join(repoRoot, 'scripts/lib/nginx.sh'),
+  lighttpd: path.join(repoRoot, 'scripts/lib/lighttpd.sh'),
+  suexec: path.join(repoRoot, 'scripts/lib/suexec.sh'),
+};
 // WEBRTC_CGI_BIN tests another build of the executable than the one scripts/build made.
 const binary = path.resolve(process.env.WEBRTC_CGI_BIN || path.join(repoRoot, 'target/dist/webrtc.cgi'));
 
@@ -64,7 +72,12 @@ function apache(...args) {
 
 /** Runs scripts/lib/apache.sh with extra environment variables. */
 function apacheWith(environment, ...args) {
-  return execFileSync(apacheScript, args, {
+  return hostScript('apache', environment, ...args);
+}
+
+/** Runs the script of `host` (see HOST_SCRIPTS) with extra environment variables. */
+function hostScript(host, environment, ...args) {
+  return execFileSync(HOST_SCRIPTS[host], args, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...environment },
@@ -84,15 +97,20 @@ function apacheWith(environment, ...args) {
  *   mod_cgi, which some hosts still run
  * @param {{limit: number, retryAfter?: number}} [options.qos] an entry-process limit in front
  *   of the executable (scripts/lib/qos.sh): over `limit` requests at once are answered 508
+ * @param {'apache'|'nginx'|'lighttpd'|'suexec'} [options.host] the server: Apache (the
+ *   default), nginx + fcgiwrap, lighttpd, or Apache with suEXEC for an unprivileged account
+ *   (scripts/lib/<host>.sh); the last three serve an ordinary folder and ignore `layout`
+ * @param {string[]} [options.hostOptions] more options of that script, e.g. ['--no-deny']
  */
-export async function startServer({ name, layout = 'cgi-bin', htaccess = true, settings = {}, cgi = 'cgid', qos }) {
+export async function startServer({ name, layout = 'cgi-bin', htaccess = true, settings = {}, cgi = 'cgid', host = 'apache', hostOptions = [], qos }) {
   if (!fs.existsSync(binary)) {
     throw new Error(`${binary} is missing: run scripts/build first`);
   }
   const dir = path.join(instancesRoot(), name);
   fs.rmSync(dir, { recursive: true, force: true });
   const port = await freePort();
-  const args = ['up', '--dir', dir, '--port', String(port), '--layout', layout, '--binary', binary];
+  const args = ['up', '--dir', dir, '--port', String(port), '--binary', binary, ...hostOptions];
+  if (host === 'apache') args.push('--layout', layout);
   if (!htaccess) args.push('--no-htaccess');
   if (settings === null) {
     args.push('--no-settings');
@@ -103,7 +121,7 @@ export async function startServer({ name, layout = 'cgi-bin', htaccess = true, s
   }
   let url;
   try {
-    url = apacheWith({ APACHE_CGI: cgi }, ...args).trim().split('\n').pop();
+    url = hostScript(host, { APACHE_CGI: cgi }, ...args).trim().split('\n').pop();
     if (qos) {
       const limiter = ['enable', '--dir', dir, '--limit', String(qos.limit)];
       if (qos.retryAfter !== undefined) limiter.push('--retry-after', String(qos.retryAfter));
@@ -112,9 +130,11 @@ export async function startServer({ name, layout = 'cgi-bin', htaccess = true, s
       apache('restart', '--dir', dir);
     }
   } catch (error) {
-    throw new Error(`Apache did not start: ${error.stderr || error.message}`);
+    throw new Error(`${host} did not start: ${error.stderr || error.message}`);
   }
-  const appDir = path.join(dir, layout === 'cgi-bin' ? 'cgi-bin' : 'htdocs/video');
+  const appDir = host === 'suexec'
+    ? fs.readFileSync(path.join(dir, 'run/app-dir'), 'utf8').trim()
+    : path.join(dir, host === 'apache' && layout === 'cgi-bin' ? 'cgi-bin' : 'htdocs/video');
   const server = {
     url,
     origin: new URL(url).origin,
@@ -126,9 +146,9 @@ export async function startServer({ name, layout = 'cgi-bin', htaccess = true, s
       server.stopped = true;
       running.delete(server);
       try {
-        apache('down', '--dir', dir);
+        hostScript(host, {}, 'down', '--dir', dir);
       } catch (error) {
-        console.error(`stopping Apache in ${dir} failed: ${error.stderr || error.message}`);
+        console.error(`stopping ${host} in ${dir} failed: ${error.stderr || error.message}`);
       }
     },
     /** Restarts Apache; `graceful` lets running requests finish, `restart` cuts them. */

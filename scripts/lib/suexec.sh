@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Runs webrtc.cgi behind a private Apache httpd 2.4 with suEXEC, the way shared hosts without
+# CloudLinux run each account's programs: the executable in the account's
+# ~USER/public_html/NAME/ (a real unprivileged account, created when missing), owned by it and
+# run as it through Debian's suexec-pristine, with mod_userdir's per-user folders, mod_deflate
+# compressing text, and CGI allowed in the folder. The folder's AllowOverride is either
+# Debian's default for userdirs ("FileInfo AuthConfig Limit Indexes", so "Options" and
+# "FilterChain" in a .htaccess are refused) or All; RLimitNPROC can limit the account's
+# processes, as hosts do.
+#
+# Needs root (it creates the account, and suexec only runs programs for httpd's account).
+# The server's config, pid file, sockets and logs live in the instance folder DIR; the app's
+# files live in ~USER/public_html/NAME, NAME being DIR's last component. suexec itself logs to
+# the place compiled into it (Debian: /var/log/apache2/suexec.log).
+#
+#   scripts/lib/suexec.sh up --dir DIR --port PORT [--override debian|all] [--nproc N]
+#                            [--settings JSON | --no-settings] [--no-htaccess] [--binary PATH]
+#       Writes DIR and the app folder from scratch (keeping DIR/state), starts Apache on
+#       127.0.0.1:PORT and prints the executable's URL.
+#   scripts/lib/suexec.sh down --dir DIR
+#   scripts/lib/suexec.sh install
+#       Installs Apache httpd and suexec-pristine when they are missing (Debian, Ubuntu).
+#
+# Environment: SUEXEC_USER names the account (default webrtc-site); APACHE_CGI=cgi uses the
+# prefork MPM with mod_cgi instead of the event MPM with mod_cgid.
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    set -euo pipefail
+fi
+
+HOSTS_NAME=suexec
+# shellcheck source=scripts/lib/apache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apache.sh"
+
+SUEXEC_USER="${SUEXEC_USER:-webrtc-site}"
+SUEXEC_BIN="${SUEXEC_BIN:-/usr/lib/apache2/suexec}"
+
+suexec_install() {
+    apache_install
+    hosts_install "$SUEXEC_BIN:apache2-suexec-pristine"
+}
+
+# A compiled-in setting of suexec (suexec -V), such as AP_HTTPD_USER or AP_LOG_EXEC.
+suexec_setting() {
+    "$SUEXEC_BIN" -V 2>&1 | sed -n "s/^ *-D $1=\"\\(.*\\)\"\$/\\1/p"
+}
+
+# Creates the account when it is missing, with a home folder the server can enter.
+suexec_account() {
+    if ! id -u "$SUEXEC_USER" >/dev/null 2>&1; then
+        useradd --create-home --shell /usr/sbin/nologin "$SUEXEC_USER"
+    fi
+    local home
+    home="$(getent passwd "$SUEXEC_USER" | cut -d: -f6)"
+    [[ -d "$home" ]] || hosts_die "the account $SUEXEC_USER has no home folder ($home)"
+    # Hosts give the server search rights on the home folder, so that ~user/ can be served.
+    chmod 711 "$home"
+    echo "$home"
+}
+
+# suexec_setup DIR PORT OVERRIDE NPROC SETTINGS HTACCESS BINARY
+suexec_setup() {
+    local dir="$1" port="$2" override="$3" nproc="$4" settings="$5" htaccess="$6" binary="$7"
+    [[ "$(id -u)" == 0 ]] || hosts_die "suEXEC needs root (to create the account and run httpd)"
+    [[ "$dir" == /* ]] || hosts_die "the instance folder must be an absolute path: $dir"
+    [[ "$port" =~ ^[0-9]+$ ]] || hosts_die "not a port number: $port"
+    [[ -u "$(readlink -f "$SUEXEC_BIN")" ]] \
+        || hosts_die "no setuid suexec at $SUEXEC_BIN (run: scripts/lib/suexec.sh install)"
+    apache_find || hosts_die "Apache httpd not found (run: scripts/lib/suexec.sh install)"
+
+    local httpd_user name home app_dir
+    httpd_user="$(suexec_setting AP_HTTPD_USER)"
+    [[ -n "$httpd_user" ]] || hosts_die "cannot read the httpd account compiled into $SUEXEC_BIN"
+    name="$(basename "$dir")"
+    home="$(suexec_account)"
+    app_dir="$home/public_html/$name"
+
+    rm -rf "$dir/conf" "$dir/run" "$dir/logs" "$app_dir"
+    mkdir -p "$dir/conf" "$dir/run" "$dir/logs" "$dir/state" "$home/public_html"
+    chmod 755 "$dir" "$home/public_html"
+    hosts_app_files "$app_dir" "$binary" "$settings"
+    if [[ "$htaccess" == ship ]]; then
+        install -m 644 "$HOSTS_REPO_ROOT/scripts/deploy/.htaccess" "$app_dir/.htaccess"
+    fi
+    # suexec runs only programs owned by the account, in folders only it may write to.
+    chown -R "$SUEXEC_USER:$(id -gn "$SUEXEC_USER")" "$home/public_html" "$dir/state"
+    chmod 755 "$dir/state"
+    # suexec refuses to run without its log, and Debian's apache2-bin does not create its folder.
+    mkdir -p "$(dirname "$(suexec_setting AP_LOG_EXEC)")"
+
+    local allow_override
+    case "$override" in
+        debian) allow_override="FileInfo AuthConfig Limit Indexes" ;;
+        all) allow_override="All" ;;
+        *) hosts_die "unknown --override: $override (debian or all)" ;;
+    esac
+    local nproc_config=""
+    if [[ -n "$nproc" ]]; then
+        nproc_config="RLimitNPROC $nproc $nproc"
+    fi
+
+    local mpm_module cgi_module cgi_config
+    apache_choose_mpm "$dir"
+    local types_config=/dev/null
+    [[ -r /etc/mime.types ]] && types_config=/etc/mime.types
+
+    cat >"$dir/conf/httpd.conf" <<EOF
+# Generated by scripts/lib/suexec.sh; rewritten on every start.
+ServerRoot "$dir"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$dir/run/httpd.pid"
+DefaultRuntimeDir "$dir/run"
+Mutex file:$dir/run default
+ErrorLog "$dir/logs/error.log"
+LogLevel warn
+
+$(apache_load_modules "$mpm_module" "$cgi_module" userdir suexec)
+
+# suexec runs programs only for the account compiled into it.
+User $httpd_user
+Group $(id -gn "$httpd_user")
+$cgi_config
+$nproc_config
+Timeout 60
+KeepAlive On
+TypesConfig "$types_config"
+
+LogFormat "%h %t \"%r\" %>s %b %Dus" timed
+CustomLog "$dir/logs/access.log" timed
+AddOutputFilterByType DEFLATE text/html text/plain text/css text/javascript application/javascript application/json text/event-stream
+
+DocumentRoot "$dir/run"
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+
+# Debian's userdir.conf, with CGI allowed as hosts allow it, for this one account only.
+UserDir public_html
+UserDir disabled
+UserDir enabled $SUEXEC_USER
+<Directory "$home/public_html">
+    AllowOverride $allow_override
+    Options MultiViews Indexes SymLinksIfOwnerMatch IncludesNoExec ExecCGI
+    Require method GET POST OPTIONS
+</Directory>
+EOF
+    printf '%s\n' "/~$SUEXEC_USER/$name/webrtc.cgi" >"$dir/run/url-path"
+    printf '%s\n' "$app_dir" >"$dir/run/app-dir"
+}
+
+suexec_stop() {
+    local dir="$1"
+    if [[ -s "$dir/run/app-dir" ]]; then
+        hosts_kill_cgi "$(<"$dir/run/app-dir")"
+    fi
+    apache_stop "$dir"
+}
+
+suexec_main() {
+    local command="${1:-}"
+    [[ $# -gt 0 ]] && shift
+    local dir="" port="" override=debian nproc="" settings="" settings_given=no htaccess=ship
+    local binary="$HOSTS_REPO_ROOT/target/dist/webrtc.cgi"
+    while [[ $# -gt 0 ]]; do
+        hosts_take_option "$@"
+        if ((HOSTS_SHIFT > 0)); then
+            shift "$HOSTS_SHIFT"
+            continue
+        fi
+        case "$1" in
+            --override) override="$2"; shift 2 ;;
+            --nproc) nproc="$2"; shift 2 ;;
+            --no-htaccess) htaccess=omit; shift ;;
+            *) hosts_die "unknown argument: $1" ;;
+        esac
+    done
+    if [[ "$command" != install && -z "$dir" ]]; then
+        hosts_die "usage: $0 up|down|install --dir DIR [--port PORT] ..."
+    fi
+    case "$command" in
+        install) suexec_install ;;
+        up)
+            [[ -n "$port" ]] || hosts_die "up needs --port"
+            [[ -z "$nproc" || "$nproc" =~ ^[0-9]+$ ]] || hosts_die "not a process count: $nproc"
+            if [[ "$settings_given" == no ]]; then
+                settings="{\"data_dir\": \"$dir/state/webrtc-data\"}"
+            fi
+            suexec_stop "$dir"
+            suexec_setup "$dir" "$port" "$override" "$nproc" "$settings" "$htaccess" "$binary"
+            apache_start "$dir"
+            echo "http://127.0.0.1:$port$(<"$dir/run/url-path")"
+            ;;
+        down) suexec_stop "$dir" ;;
+        *) hosts_die "unknown command: $command (up, down, install)" ;;
+    esac
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    suexec_main "$@"
+fi

@@ -1,0 +1,159 @@
+// Firefox (Debian's firefox-esr over WebDriver BiDi) calling Firefox and Chromium through
+// Apache: Firefox with Firefox, Firefox with Chromium with either side joining first, and a
+// mixed three-person call. Each pair connects with playing video, carries chat both ways and
+// shows the other's controls; an ICE restart started by either side recovers within about a
+// second; two people starting a call at the same moment (glare) connect every time. The
+// regression this guards: when Firefox made the first offer and Chromium restarted ICE,
+// Firefox answered with the other DTLS role, Chromium refused the answer and the pair stayed
+// broken until a 15 s timer.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { closePeers, trafficLog } from './lib/browser.mjs';
+import { describePage, joinCall, peerId, sendChat, UI, waitForChat, waitForMesh, waitForTile } from './lib/client.mjs';
+import { launchFirefox } from './lib/firefox.mjs';
+import { serverAndBrowser } from './lib/fixture.mjs';
+import { roomName } from './lib/server.mjs';
+
+/** How long a restarted connection may take to be connected and stable again on both sides. */
+const RECOVERY_BUDGET_MS = 3_000;
+
+/** Each connection's local ICE username fragment, and how many connections the page made. */
+async function iceState(peer) {
+  return peer.page.evaluate(() => ({
+    made: window.__e2ePeerConnections.length,
+    ufrags: window.__e2ePeerConnections
+      .filter((pc) => pc.connectionState !== 'closed')
+      .map((pc) => /a=ice-ufrag:(\S+)/.exec(pc.localDescription?.sdp ?? '')?.[1] ?? ''),
+  }));
+}
+
+/** Starts an ICE restart on every connected connection of `peer`, as the client does on a failure. */
+async function restartIce(peer) {
+  await peer.page.evaluate(() => {
+    for (const pc of window.__e2ePeerConnections) if (pc.connectionState === 'connected') pc.restartIce();
+  });
+}
+
+/** Milliseconds until every peer shows every connection connected and stable again. */
+async function timeToRecover(peers, startedAt) {
+  const settled = (peer) => peer.page.evaluate(() => {
+    const states = [...window.webrtcCgi.peers.values()];
+    return states.length > 0 && states.every((state) => state.connectionState === 'connected' && state.signalingState === 'stable');
+  });
+  // The restart offer needs a moment to leave "stable"; judging earlier would see the old state.
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  while (Date.now() - startedAt < RECOVERY_BUDGET_MS + 5_000) {
+    const all = await Promise.all(peers.map(settled));
+    if (all.every(Boolean)) return Date.now() - startedAt;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return Infinity;
+}
+
+/**
+ * Restarts ICE from `starters` and checks that the pair
+ * recovered within the budget, really restarted (new ICE credentials or a new connection),
+ * and still carries chat. Returns the recovery time.
+ */
+async function checkRestart(peers, starters, label) {
+  const before = await Promise.all(peers.map(iceState));
+  const startedAt = Date.now();
+  await Promise.all(starters.map(restartIce));
+  const elapsed = await timeToRecover(peers, startedAt);
+  const afterwards = await Promise.all(peers.map(iceState));
+  if (elapsed > RECOVERY_BUDGET_MS) {
+    const states = await Promise.all(peers.map((peer) => describePage(peer).catch((error) => String(error))));
+    const traffic = await Promise.all(peers.map((peer) => trafficLog(peer)));
+    assert.fail(`${label}: recovered after ${elapsed} ms\n${states.join('\n')}\n${peers.map((peer, index) =>
+      `--- ${peer.name}\n${traffic[index].split('\n').slice(-25).join('\n')}\n${peer.logs.slice(-15).join('\n')}`).join('\n')}`);
+  }
+  for (const [index, peer] of peers.entries()) {
+    const changed = afterwards[index].made > before[index].made
+      || afterwards[index].ufrags.some((ufrag) => !before[index].ufrags.includes(ufrag));
+    assert.ok(changed, `${label}: ${peer.name} has new ICE credentials or a new connection`);
+  }
+  const line = `after ${label}`;
+  await sendChat(peers[0], line);
+  await waitForChat(peers[1], line);
+  return elapsed;
+}
+
+describe('Firefox', () => {
+  const site = serverAndBrowser({ name: 'firefox' });
+  let firefox;
+  before(async () => {
+    firefox = await launchFirefox();
+  });
+  after(() => firefox?.close());
+
+  const browserOf = (kind) => (kind === 'firefox' ? firefox : site.browser);
+
+  for (const [first, second] of [['firefox', 'firefox'], ['firefox', 'chromium'], ['chromium', 'firefox']]) {
+    test(`${first} (joining first) with ${second}: video, chat, controls, ICE restarts by either side`, { timeout: 150_000 }, async () => {
+      const room = roomName(`${first}-${second}`);
+      const peers = [];
+      try {
+        peers.push(await joinCall(browserOf(first), site.server, room, { name: `${first}-1` }));
+        peers.push(await joinCall(browserOf(second), site.server, room, { name: `${second}-2` }));
+        const [aId, bId] = await waitForMesh(peers);
+        const [a, b] = peers;
+
+        await sendChat(a, `hello from ${first}`);
+        await waitForChat(b, `hello from ${first}`);
+        await sendChat(b, `hello from ${second}`);
+        await waitForChat(a, `hello from ${second}`);
+
+        await a.page.click(UI.mic);
+        await waitForTile(b, aId, 'mic', 'off');
+        await b.page.click(UI.camera);
+        await waitForTile(a, bId, 'camera', 'off');
+
+        // The second joiner made the first offer; each side restarts in turn. (The client
+        // never restarts both sides at once: the side that did not make the first offer waits.)
+        const times = [
+          await checkRestart(peers, [b], `a restart by ${second} (the first offerer)`),
+          await checkRestart(peers, [a], `a restart by ${first} (the answerer)`),
+        ];
+        console.log(`ICE restart recovery, ${first} with ${second}: ${times.join(', ')} ms`);
+      } finally {
+        await closePeers(peers);
+      }
+    });
+  }
+
+  test('two people starting a call at the same moment connect every time', { timeout: 120_000 }, async () => {
+    for (let round = 1; round <= 3; round += 1) {
+      const room = roomName(`glare-${round}`);
+      const peers = [];
+      try {
+        peers.push(...await Promise.all([
+          joinCall(firefox, site.server, room, { name: `firefox-${round}` }),
+          joinCall(site.browser, site.server, room, { name: `chromium-${round}` }),
+        ]));
+        await waitForMesh(peers);
+      } finally {
+        await closePeers(peers);
+      }
+    }
+  });
+
+  test('a mixed three-person call: Chromium, Firefox, Firefox', { timeout: 120_000 }, async () => {
+    const room = roomName('mixed');
+    const peers = [];
+    try {
+      peers.push(await joinCall(site.browser, site.server, room, { name: 'chromium' }));
+      peers.push(await joinCall(firefox, site.server, room, { name: 'firefox-1' }));
+      peers.push(await joinCall(firefox, site.server, room, { name: 'firefox-2' }));
+      await waitForMesh(peers);
+      const ids = await Promise.all(peers.map(peerId));
+      assert.equal(new Set(ids).size, 3);
+      await sendChat(peers[2], 'hello everyone');
+      await waitForChat(peers[0], 'hello everyone');
+      await waitForChat(peers[1], 'hello everyone');
+    } finally {
+      await closePeers(peers);
+    }
+  });
+});
