@@ -217,6 +217,10 @@ class Ledger:
         self.gone = 0
         self.joins = 0
         self.leaves = 0
+        # Event-stream responses, and those of them the held-stream budget answered at once
+        # (hello says hold 0): their clients poll instead, as a browser would.
+        self.streams = 0
+        self.unheld = 0
 
     def error(self, text):
         with self.lock:
@@ -306,17 +310,27 @@ class Client:
             counts[key] = counts.get(key, 0) + 1
 
     def consume(self, stream):
-        """Reads events until the response ends; returns False if the peer is gone."""
+        """Reads events until the response ends; returns False if the peer is gone, and
+        otherwise how long to wait before the next stream: the `retry` of a response the
+        held-stream budget answered without a hold, as EventSource waits, else nothing."""
         parser = EventParser()
+        wait = 0.0
         while True:
             line = stream.readline()
             if not line:
-                return True
+                return wait
             event = parser.line(line)
             if event is None:
                 continue
             if event.name == "gone":
                 return False
+            if event.name == "hello":
+                unheld = json.loads(event.data or "{}").get("hold") == 0
+                with self.run.ledger.lock:
+                    self.run.ledger.streams += 1
+                    self.run.ledger.unheld += unheld
+                if unheld:
+                    wait = (event.retry or 1000) / 1000
             if event.is_message:
                 self.handle_event(event.id, event.data)
 
@@ -348,9 +362,11 @@ class Client:
             alive = self.consume(stream)
             stream.close()
             stream.release()
-            if not alive and not self.leaving.is_set():
-                self.run.ledger.error(f"peer {self.peer} was removed while present")
+            if alive is False:
+                if not self.leaving.is_set():
+                    self.run.ledger.error(f"peer {self.peer} was removed while present")
                 return
+            self.leaving.wait(alive)
 
     def post_one(self):
         with self.view_lock:
@@ -523,6 +539,7 @@ class Run:
         print(f"requests:            {self.transport.budget.count} "
               f"({self.transport.budget.count / max(elapsed, 1e-9):.0f}/s)")
         print(f"joins / leaves:      {ledger.joins} / {ledger.leaves}")
+        print(f"event streams:       {ledger.streams}, answered without a hold (budget): {ledger.unheld}")
         print(f"posts answered 202:  {len(answered)} (410 recipient gone: {ledger.gone})")
         print(f"delivered:           {delivered}")
         print(f"errors:              {len(ledger.errors)}")
