@@ -197,6 +197,19 @@ impl Settings {
         Ok(())
     }
 
+    /// Like `place_data_dir`, for a run from a shell: takes the default data folder that the
+    /// web server already made, and makes none (made from a shell, it would belong to the
+    /// shell's account). Without one, `data_dir` stays the folder beside the settings.
+    pub fn find_placed_data_dir(&mut self, executable_dir: &Path, account: u32) {
+        if self.data_place != Placement::Beside {
+            return;
+        }
+        if let Some((data_dir, place)) = location::find_existing(executable_dir, account) {
+            self.data_dir = data_dir;
+            self.data_place = place;
+        }
+    }
+
     /// Validates settings text. Relative `data_dir` values are taken relative to `base`.
     pub fn parse(text: &str, base: &Path, source: Option<PathBuf>) -> Result<Settings> {
         let file = parse_file(text)?;

@@ -51,7 +51,9 @@ fn answer_shell() -> libc::c_int {
         .skip(1)
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
-    let answer = shell::run(&args, &environment(), &executable_dir());
+    // SAFETY: getuid has no preconditions.
+    let account = unsafe { libc::getuid() };
+    let answer = shell::run(&args, &environment(), &executable_dir(), account);
     let mut stdout = io::stdout().lock();
     if let Err(error) = stdout
         .write_all(answer.stdout.as_bytes())

@@ -24,12 +24,18 @@ pub struct Answer {
 const USAGE_STATUS: i32 = 2;
 
 /// Answers `webrtc.cgi ARGS` run from a shell. `env` holds the environment (for
-/// `WEBRTC_CGI_CONFIG`); `executable_dir` is where the settings and data folder live.
-pub fn run(args: &[String], env: &HashMap<String, String>, executable_dir: &Path) -> Answer {
+/// `WEBRTC_CGI_CONFIG`); `executable_dir` is where the settings and data folder live;
+/// `account` is the user id the shell runs as, whose data folder `--check` looks for.
+pub fn run(
+    args: &[String],
+    env: &HashMap<String, String>,
+    executable_dir: &Path,
+    account: u32,
+) -> Answer {
     match args {
         [flag] if flag == "--version" || flag == "-V" => success(format!("{}\n", check::version())),
         [flag] if flag == "--help" || flag == "-h" => success(help()),
-        [flag] if flag == "--check" => self_check(env, executable_dir),
+        [flag] if flag == "--check" => self_check(env, executable_dir, account),
         [] => usage_error("no option given"),
         [flag] => usage_error(&format!("unknown option {flag:?}")),
         _ => usage_error("give one option"),
@@ -73,8 +79,11 @@ CGI, once per request: open https://your-domain/cgi-bin/webrtc.cgi for a fresh r
     )
 }
 
-fn self_check(env: &HashMap<String, String>, executable_dir: &Path) -> Answer {
-    let settings = Settings::load(env, executable_dir);
+fn self_check(env: &HashMap<String, String>, executable_dir: &Path, account: u32) -> Answer {
+    let settings = Settings::load(env, executable_dir).map(|mut settings| {
+        settings.find_placed_data_dir(executable_dir, account);
+        settings
+    });
     let mut rows = check::setup_rows(settings.as_ref(), DataDirectory::TestIfPresent);
     if let Ok(settings) = &settings {
         rows.extend(check::capacity_rows(settings));
@@ -117,7 +126,7 @@ mod tests {
     fn check(args: &[&str], status: i32, fragment: &str) {
         let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
         let folder = Path::new("/nonexistent/webrtc-cgi");
-        let answer = run(&args, &HashMap::new(), folder);
+        let answer = run(&args, &HashMap::new(), folder, u32::MAX);
         let printed = format!("{}{}", answer.stdout, answer.stderr);
         assert_eq!(answer.status, status, "{args:?}: {printed}");
         assert!(printed.contains(fragment), "{args:?}: {printed}");

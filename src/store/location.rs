@@ -49,6 +49,23 @@ pub fn choose(
     hidden_beside(executable_dir).map(|dir| (dir, Placement::Hidden))
 }
 
+/// The default data folder that a web server's request already made, found without making
+/// one, for `webrtc.cgi --check` from a shell, which knows no web root: the folder outside
+/// the web root is looked for above the executable (the web root and the executable's folder
+/// share the account's home folder on a shared host), then the hidden one beside it.
+pub fn find_existing(executable_dir: &Path, account: u32) -> Option<(PathBuf, Placement)> {
+    let outside = highest_own_ancestor(executable_dir, account)
+        .map(|home| home.join(OUTSIDE_NAME))
+        .filter(|dir| dir.is_dir());
+    if let Some(dir) = outside {
+        return Some((dir, Placement::OutsideWebRoot));
+    }
+    find_hidden(executable_dir)
+        .ok()
+        .flatten()
+        .map(|dir| (dir, Placement::Hidden))
+}
+
 /// The highest folder above `web_root` that belongs to `account` and that it may write to:
 /// the account's home folder on a shared host. Going up stops at the first folder of
 /// another account or one that others may write to, so /tmp or a server's /var/www is never
@@ -183,6 +200,31 @@ mod tests {
         let chosen = choose(&app, Some(&web_root), own_account());
         fs::set_permissions(locked_home.path(), fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(chosen.unwrap().1, Placement::Hidden);
+    }
+
+    /// Regression: `--check` from a shell reported "not created yet" for a data folder that
+    /// the web server had made outside the web root or under a hidden name.
+    #[test]
+    fn a_shell_finds_the_folder_a_request_made_and_makes_none() {
+        let home = tempfile::tempdir().unwrap();
+        let web_root = home.path().join("public_html");
+        let app = web_root.join("video");
+        fs::create_dir_all(&app).unwrap();
+        assert_eq!(find_existing(&app, own_account()), None, "nothing made yet");
+        assert!(!home.path().join(OUTSIDE_NAME).exists());
+        let (made, _) = choose(&app, Some(&web_root), own_account()).unwrap();
+        fs::create_dir(&made).unwrap();
+        assert_eq!(
+            find_existing(&app, own_account()),
+            Some((made, Placement::OutsideWebRoot))
+        );
+
+        let stranger = own_account().wrapping_add(1);
+        let (hidden, _) = choose(&app, Some(&web_root), stranger).unwrap();
+        assert_eq!(
+            find_existing(&app, stranger),
+            Some((hidden, Placement::Hidden))
+        );
     }
 
     #[test]
