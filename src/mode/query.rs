@@ -101,8 +101,22 @@ impl<'a> Input<'a> {
             return false;
         };
         let host = self.variable("HTTP_HOST");
-        !host.is_empty()
-            && without_default_port(scheme, authority) == without_default_port(scheme, host)
+        if host.is_empty() {
+            return false;
+        }
+        let origin = without_default_port(scheme, authority);
+        if origin == without_default_port(scheme, host) {
+            return true;
+        }
+        // nginx's fastcgi_params hand on `$host`, which drops the port: the port the request
+        // came to completes it (a host name ends in a digit or a letter; `[::1]` in `]`).
+        let port = self.variable("SERVER_PORT");
+        let has_port = host
+            .rsplit_once(':')
+            .is_some_and(|(_, tail)| !tail.contains(']'));
+        !has_port
+            && !port.is_empty()
+            && origin == without_default_port(scheme, &format!("{host}:{port}"))
     }
 }
 

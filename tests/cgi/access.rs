@@ -337,6 +337,13 @@ fn cross_site_requests_are_refused_and_same_site_ones_work() {
         ],
         vec![host, length, ("HTTP_ORIGIN", "null")],
         vec![length, ("HTTP_ORIGIN", "https://chat.example.org")],
+        // A Host without its port is completed by the port the request came to, not any.
+        vec![
+            ("HTTP_HOST", "127.0.0.1"),
+            ("SERVER_PORT", "8080"),
+            length,
+            ("HTTP_ORIGIN", "http://127.0.0.1:9090"),
+        ],
     ] {
         let answer = site.run(&mut site.command("POST", join, &headers), b"");
         assert_eq!(answer.status, 403, "{answer:?}");
@@ -390,6 +397,16 @@ fn cross_site_requests_are_refused_and_same_site_ones_work() {
         5,
         "every same-site join was announced"
     );
+    // nginx's fastcgi_params pass `$host`, without the port: the port the request came to
+    // completes it (a room of its own, as the one above is full now).
+    let nginx = [
+        ("HTTP_HOST", "127.0.0.1"),
+        ("SERVER_PORT", "8080"),
+        length,
+        ("HTTP_ORIGIN", "http://127.0.0.1:8080"),
+    ];
+    let answer = site.run(&mut site.command("POST", "mode=join&room=r2", &nginx), b"");
+    assert_eq!(answer.status, 200, "{answer:?}");
     // A link from another site opens the page: that is a navigation, not an API call.
     let answer = site.run(
         &mut site.command(

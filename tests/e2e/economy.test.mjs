@@ -145,6 +145,9 @@ describe('behind an entry-process limit (mod_qos answering 508)', () => {
     try {
       const { server, browser } = limited;
       peers.push(await joinCall(browser, server, room, { name: 'a' }));
+      // A page's first event stream is short (3 s, to find a buffering host quickly); a's
+      // stream must be its regular held one, or its end would free the limit for b early.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
       // b's page loads, but its join waits until the limit is used up.
       let release;
       const gate = new Promise((resolve) => { release = resolve; });
