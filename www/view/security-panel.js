@@ -55,6 +55,8 @@ export function createSecurityPanel(page) {
     sealing(state) {
       badge.dataset.sealed = String(state === 'sealed');
       badge.textContent = state === 'sealed' ? 'Sealed' : 'Not sealed';
+      // The accessible name starts with the visible words, as speech input users say them.
+      badge.setAttribute('aria-label', `${badge.textContent}: security of this call`);
       $('security-summary').textContent = SUMMARY[state];
     },
     /**
