@@ -4,7 +4,7 @@ import { webcrypto } from 'node:crypto';
 import {
   createReplayGuard, deriveRoomKey, fragmentOf, newSecret, openMessage, sealMessage, secretFromFragment,
 } from '../../www/net/seal.js';
-import { certificateFingerprints, safetyCode } from '../../www/rtc/safety-code.js';
+import { appliedFingerprints, certificateFingerprints, connectionSafetyCode, safetyCode, sdpFingerprint } from '../../www/rtc/safety-code.js';
 
 const crypto = /** @type {any} */ (webcrypto);
 const { subtle } = crypto;
@@ -118,4 +118,52 @@ test('no safety code before the DTLS transport has both certificates', () => {
   assert.equal(certificateFingerprints([]), null);
   assert.equal(certificateFingerprints([{ id: 'T', type: 'transport', dtlsState: 'connecting' }]), null);
   assert.equal(certificateFingerprints(statsOf('AA', 'BB').slice(0, 2)), null, 'remote certificate missing');
+});
+
+/** A description with the given fingerprint lines, in a session part and two media sections. */
+function sdpWith(...fingerprints) {
+  return ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0 1',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111', ...fingerprints.map((line) => `a=fingerprint:${line}`),
+    'm=video 9 UDP/TLS/RTP/SAVPF 96', ...fingerprints.map((line) => `a=fingerprint:${line}`), ''].join('\r\n');
+}
+
+test('a description names its certificate by its SHA-256 fingerprint, or none when it is ambiguous', () => {
+  assert.equal(sdpFingerprint(sdpWith('sha-256 aa:11:22')), 'sha-256 AA:11:22');
+  assert.equal(sdpFingerprint(sdpWith('SHA-1 01:02', 'sha-256 AA:11')), 'sha-256 AA:11', 'SHA-256 is chosen');
+  assert.equal(sdpFingerprint(sdpWith('sha-1 01:02')), 'sha-1 01:02');
+  assert.equal(sdpFingerprint('v=0\r\ns=-\r\n'), null, 'no fingerprint');
+  const twoCertificates = sdpWith('sha-256 AA:11').replace(/(m=video[^]*a=fingerprint:sha-256 )AA:11/, '$1BB:22');
+  assert.equal(sdpFingerprint(twoCertificates), null, 'sections naming different certificates give no code');
+});
+
+test('without certificate statistics, a connected pair takes its applied descriptions and gets the same code', async () => {
+  const alice = 'AA:11:22:33';
+  const bob = 'BB:44:55:66';
+  const connection = (local, remote, connectionState = 'connected') => ({
+    connectionState,
+    currentLocalDescription: { type: 'answer', sdp: sdpWith(`sha-256 ${local}`) },
+    currentRemoteDescription: { type: 'offer', sdp: sdpWith(`sha-256 ${remote}`) },
+  });
+  assert.equal(appliedFingerprints(connection(alice, bob, 'connecting')), null, 'not before DTLS is done');
+  assert.equal(appliedFingerprints({ connectionState: 'connected', currentLocalDescription: null, currentRemoteDescription: null }), null);
+  // Alice's browser has no certificate statistics (Firefox); Bob's has them (Chromium).
+  const seenByAlice = appliedFingerprints(connection(alice, bob));
+  const seenByBob = certificateFingerprints(statsOf(bob, alice));
+  assert.equal(await safetyCode(subtle, seenByAlice.local, seenByAlice.remote),
+    await safetyCode(subtle, seenByBob.local, seenByBob.remote));
+  // A relay that swapped the fingerprint in what Alice applied is seen as a different code.
+  const viaRelay = appliedFingerprints(connection(alice, 'EE:99:99:99'));
+  assert.notEqual(await safetyCode(subtle, viaRelay.local, viaRelay.remote),
+    await safetyCode(subtle, seenByBob.local, seenByBob.remote));
+});
+
+test('the code of a connection: certificate statistics first, applied descriptions only where there are none', async () => {
+  const noSleep = async () => {};
+  const described = { connectionState: 'connected', currentLocalDescription: { sdp: sdpWith('sha-256 AA:11') }, currentRemoteDescription: { sdp: sdpWith('sha-256 BB:22') } };
+  const withStats = { ...described, getStats: async () => new Map(statsOf('CC:33', 'DD:44').map((entry) => [entry.id, entry])) };
+  assert.equal(await connectionSafetyCode(withStats, subtle, noSleep), await safetyCode(subtle, 'sha-256 CC:33', 'sha-256 DD:44'));
+  const firefoxLike = { ...described, getStats: async () => new Map([['CP1', { id: 'CP1', type: 'candidate-pair', state: 'succeeded' }]]) };
+  assert.equal(await connectionSafetyCode(firefoxLike, subtle, noSleep), await safetyCode(subtle, 'sha-256 AA:11', 'sha-256 BB:22'));
+  const notYet = { ...withStats, getStats: async () => new Map(statsOf('CC:33', 'DD:44').slice(0, 2).map((entry) => [entry.id, entry])) };
+  assert.equal(await connectionSafetyCode(notYet, subtle, noSleep), null, 'a local certificate without the remote one is waited for, not guessed');
 });

@@ -1,6 +1,7 @@
 // Sealed rooms through Apache with real Chromium peers: a fresh room gets its key in the
 // link's fragment, its calls connect while the host's disk and logs hold nothing readable,
-// both ends show the same safety code (the one their getStats() certificates give), a
+// both ends show the same safety code (the one their getStats() certificates give; Firefox,
+// which has no certificate statistics, takes its applied descriptions and shows the same), a
 // message altered on the host's disk is refused with a warning, and a link without its key
 // is called incomplete. Old rooms without a key keep working and say they are not sealed.
 
@@ -13,6 +14,7 @@ import { describe, test } from 'node:test';
 
 import { closePeers, openPeer } from './lib/browser.mjs';
 import { bodyData, joinCall, peerId, UI, waitForBody, waitForMesh } from './lib/client.mjs';
+import { launchFirefox } from './lib/firefox.mjs';
 import { serverAndBrowser } from './lib/fixture.mjs';
 import { join, post, roomName } from './lib/server.mjs';
 import { deriveRoomKey, openMessage, sealMessage, secretFromFragment } from '../../www/net/seal.js';
@@ -162,6 +164,39 @@ describe('sealed rooms through Apache', () => {
       assertNothingReadable(server, 'during the three-person call');
     } finally {
       await closePeers(peers);
+    }
+  });
+
+  test('Firefox, which has no certificate statistics, shows Chromium\'s code in a sealed room', { timeout: 120_000 }, async () => {
+    const { server } = fixture;
+    const firefox = await launchFirefox();
+    const peers = [];
+    try {
+      const { peer: chromium, link } = await openFreshRoom(fixture.browser, server, 'chromium');
+      peers.push(chromium);
+      peers.push(await openLink(firefox, link, 'firefox'));
+      const [chromiumId, firefoxId] = await waitForMesh(peers);
+      const fromChromium = await statsFingerprints(chromium, firefoxId);
+      const onFirefox = await peers[1].page.evaluate(async (id) => {
+        const entries = [...(await window.webrtcCgi.stats(id)).values()];
+        const pc = window.__e2ePeerConnections.find((candidate) => candidate.connectionState === 'connected');
+        const fingerprint = (sdp) => /^a=fingerprint:\S+ (\S+)/m.exec(sdp)?.[1].toUpperCase();
+        return {
+          certificates: entries.filter((entry) => entry.type === 'certificate').length,
+          local: fingerprint(pc.currentLocalDescription.sdp),
+          remote: fingerprint(pc.currentRemoteDescription.sdp),
+        };
+      }, chromiumId);
+      assert.equal(onFirefox.certificates, 0, 'Firefox reports no certificate statistics (else this test tests nothing new)');
+      assert.equal(`sha-256 ${onFirefox.remote}`, fromChromium.local, 'Firefox applied the certificate Chromium has');
+      assert.equal(`sha-256 ${onFirefox.local}`, fromChromium.remote, 'Chromium verified the certificate Firefox has');
+      const [onChromiumTile, onFirefoxTile] = await Promise.all([shownCodes(chromium, 1), shownCodes(peers[1], 1)]);
+      assert.equal(onFirefoxTile.get(chromiumId), onChromiumTile.get(firefoxId), 'both pages show one code');
+      assert.equal(onChromiumTile.get(firefoxId), expectedCode(fromChromium), 'it is the code of the verified certificates');
+      assertNothingReadable(server, 'during the mixed call');
+    } finally {
+      await closePeers(peers);
+      await firefox.close();
     }
   });
 

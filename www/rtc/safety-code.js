@@ -4,6 +4,12 @@
 // have changed), sorted so that both sides hash them in the same order. A relay that put its
 // own certificate in the middle makes the two sides see different fingerprints, so different
 // codes. WebCrypto's SHA-256 is passed in.
+//
+// Firefox has no certificate statistics. There the fingerprints come from the descriptions
+// the connection has applied (currentLocalDescription, currentRemoteDescription): the browser
+// refuses a DTLS peer whose certificate does not match the applied remote fingerprint, so
+// once the connection is connected those are the certificates it verified too, and a mixed
+// pair computes one code.
 'use strict';
 
 const LABEL = 'webrtc-cgi safety code v1';
@@ -33,6 +39,45 @@ export function certificateFingerprints(stats) {
 }
 
 /**
+ * The one fingerprint a description names for its DTLS certificate, as "ALGORITHM
+ * FINGERPRINT" (SHA-256 where it offers several algorithms), or null when it names none or
+ * names different certificates in different sections (no code is better than a wrong one).
+ * @param {string} sdp
+ * @returns {string | null}
+ */
+export function sdpFingerprint(sdp) {
+  const lines = [...sdp.matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/gm)]
+    .map(([, algorithm, value]) => `${algorithm.toLowerCase()} ${value.toUpperCase()}`);
+  const chosen = lines.filter((line) => line.startsWith('sha-256 '));
+  const distinct = new Set(chosen.length > 0 ? chosen : lines);
+  return distinct.size === 1 ? [...distinct][0] : null;
+}
+
+/**
+ * The fingerprints of a connected connection's applied descriptions, for a browser without
+ * certificate statistics; null before both descriptions are applied and connected.
+ * @param {Pick<RTCPeerConnection, 'connectionState' | 'currentLocalDescription' | 'currentRemoteDescription'>} pc
+ * @returns {{local: string, remote: string} | null}
+ */
+export function appliedFingerprints(pc) {
+  if (pc.connectionState !== 'connected') return null;
+  const local = sdpFingerprint(pc.currentLocalDescription?.sdp ?? '');
+  const remote = sdpFingerprint(pc.currentRemoteDescription?.sdp ?? '');
+  return local && remote ? { local, remote } : null;
+}
+
+/**
+ * Whether a statistics report holds no certificate at all, as Firefox's never does. (A
+ * Chromium that reports "connected" a moment before its certificate entries exist lands here
+ * too; its applied descriptions then give the same code.)
+ * @param {Iterable<any>} stats
+ */
+function lacksCertificateStats(stats) {
+  for (const entry of stats) if (entry.type === 'certificate') return false;
+  return true;
+}
+
+/**
  * The code for a connection between the certificates `a` and `b`: 12 digits in groups of
  * four, the same whichever side computes it.
  * @param {SubtleCrypto} subtle
@@ -50,8 +95,9 @@ export async function safetyCode(subtle, a, b) {
 }
 
 /**
- * The safety code of a connected RTCPeerConnection, or null when its statistics name no pair
- * of certificates. Asks a few times: a browser may report "connected" a moment before its
+ * The safety code of a connected RTCPeerConnection, or null when neither its statistics nor
+ * (in a browser without certificate statistics) its applied descriptions name a pair of
+ * certificates. Asks a few times: a browser may report "connected" a moment before its
  * certificate statistics exist.
  * @param {RTCPeerConnection} pc
  * @param {SubtleCrypto} subtle
@@ -61,7 +107,8 @@ export async function safetyCode(subtle, a, b) {
 export async function connectionSafetyCode(pc, subtle, sleep) {
   for (let attempt = 0; attempt < 5; attempt += 1) {
     if (attempt > 0) await sleep(400);
-    const fingerprints = certificateFingerprints((await pc.getStats()).values());
+    const stats = [...(await pc.getStats()).values()];
+    const fingerprints = certificateFingerprints(stats) ?? (lacksCertificateStats(stats) ? appliedFingerprints(pc) : null);
     if (fingerprints) return safetyCode(subtle, fingerprints.local, fingerprints.remote);
   }
   return null;
