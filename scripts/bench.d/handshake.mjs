@@ -10,11 +10,15 @@
 //
 //   node handshake.mjs CONFIG_JSON
 //
-// CONFIG_JSON: {"systems": [{"name", "url"}], "rounds", "newcomerRounds", "chromium"}; a
-// system's url holds {room} where the room name goes. Prints one JSON line:
+// CONFIG_JSON: {"systems": [{"name", "url", "pairsOnly"}], "rounds", "newcomerRounds",
+// "chromium"}; a system's url holds {room} where the room name goes, and may hold {key}, where
+// a fresh room secret goes (a sealed room's #k= fragment); a system with pairsOnly has no
+// newcomer runs. Prints one JSON line:
 // {"systems": {NAME: {"settled": RESULT, "immediate": RESULT, "newcomer3": RESULT,
 // "newcomer4": RESULT}}, "timelines": [...]} where RESULT is {"ms": [...], "afterLoadMs": [...],
-// "attempted": N, "failures": [...]}; each timeline is one settled run's pages with their
+// "cryptoMs": [...], "attempted": N, "failures": [...]}; cryptoMs is, per run, the most time
+// one page spent in WebCrypto's key import, key derivation, encryption and decryption before
+// the call was up (the work sealing adds); each timeline is one settled run's pages with their
 // recorded events, for the critical-path profile.
 // Each person gets their own browser context (nothing shared, as separate people). One
 // warm-up run per system comes first and is not counted: it pays for Chromium's first page,
@@ -25,6 +29,7 @@
 // the signaling requests, streams and sockets, with wall-clock times (timeOrigin + now) that
 // are comparable across pages of one browser on one machine.
 
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -51,7 +56,23 @@ function recorder() {
   const note = (what, detail = null) => events.push({ t: at(), what, detail });
   const pcs = [];
   const connected = [];
-  window.__bench = { events, connected };
+  const crypto = [];
+  window.__bench = { events, connected, crypto };
+
+  // The sealing work: every key import, derivation, encryption and decryption, timed. (The
+  // safety code's digest comes after the connection is up and is not counted.)
+  const subtle = globalThis.SubtleCrypto?.prototype;
+  for (const name of subtle ? ['importKey', 'deriveKey', 'encrypt', 'decrypt'] : []) {
+    const original = subtle[name];
+    subtle[name] = async function timed(...args) {
+      const start = performance.now();
+      try {
+        return await original.apply(this, args);
+      } finally {
+        crypto.push({ t: at(), ms: performance.now() - start });
+      }
+    };
+  }
 
   /** The step a signaling message stands for, in both systems' words. */
   const stepOf = (type, data) => {
@@ -208,7 +229,9 @@ async function timing(people) {
   const [start, loaded] = await last.page.evaluate(() => [performance.timeOrigin,
     performance.timeOrigin + (performance.getEntriesByType('navigation')[0]?.loadEventEnd || 0)]);
   const connectedAt = Math.max(...done);
-  return { ms: connectedAt - start, afterLoadMs: connectedAt - loaded };
+  const cryptoMs = await Promise.all(people.map((person) => person.page.evaluate((until) =>
+    window.__bench.crypto.filter((call) => call.t <= until).reduce((sum, call) => sum + call.ms, 0), connectedAt)));
+  return { ms: connectedAt - start, afterLoadMs: connectedAt - loaded, cryptoMs: Math.max(...cryptoMs) };
 }
 
 /** Everything a page recorded, for the timeline. */
@@ -242,7 +265,8 @@ async function describeFailure(people, error) {
 
 function roomUrl(system, label) {
   const room = `hs-${process.pid}-${label}-${Math.random().toString(36).slice(2, 10)}`;
-  return { room, url: system.url.replace('{room}', encodeURIComponent(room)) };
+  const key = randomBytes(32).toString('base64url');
+  return { room, url: system.url.replace('{room}', encodeURIComponent(room)).replace('{key}', key) };
 }
 
 /** A call of two: "settled" or "immediate". Returns {ok, ms, afterLoadMs, timeline} or {ok: false, error}. */
@@ -303,7 +327,7 @@ async function newcomerRun(browser, system, label) {
 }
 
 function emptyResult() {
-  return { ms: [], afterLoadMs: [], attempted: 0, failures: [] };
+  return { ms: [], afterLoadMs: [], cryptoMs: [], attempted: 0, failures: [] };
 }
 
 function record(result, run) {
@@ -311,6 +335,7 @@ function record(result, run) {
   if (run.ok) {
     result.ms.push(run.ms);
     result.afterLoadMs.push(run.afterLoadMs);
+    result.cryptoMs.push(run.cryptoMs);
   } else {
     result.failures.push(run.error);
   }
@@ -335,7 +360,7 @@ try {
       }
     }
     if (round < (config.newcomerRounds ?? 0)) {
-      for (const system of config.systems) {
+      for (const system of config.systems.filter((entry) => !entry.pairsOnly)) {
         const run = await newcomerRun(browser, system, `n${round}`);
         for (const size of [3, 4]) {
           const result = output.systems[system.name][`newcomer${size}`];

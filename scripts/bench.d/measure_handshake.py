@@ -3,8 +3,10 @@ anchor (peerjs-server with the peerjs client and a minimal page of the bench's o
 peerjs/), runs interleaved: a call of two opened "settled" (the second person 2 s after the
 first) and "immediate" (right after), from the second page's navigation start (and from its
 load event) to both connected; a newcomer (the 3rd and the 4th person into a settled call) to
-connected with everyone; the ratio ours / PeerJS per start mode; and the critical path of both
-(timeline.py) from the pages' records and the servers' logs.
+connected with everyone; the ratio ours / PeerJS per start mode; the same two-person calls in
+sealed rooms (a #k= key in the link), with the time their pages spent in WebCrypto before the
+call was up; and the critical path of both (timeline.py) from the pages' records and the
+servers' logs.
 
 Runs node (the e2e tests' playwright-core; the PeerJS daemon) as children of
 `bench.children`, and reads the bench Apache's access log. The PHP original is not part of
@@ -23,6 +25,7 @@ from target import log
 from webrtc_client import summary
 
 OURS = "webrtc-cgi"
+SEALED = "webrtc-cgi sealed"
 PEERJS = "PeerJS"
 
 
@@ -61,6 +64,8 @@ def figure(result):
     entry["attempted"] = result["attempted"]
     entry["failures"] = result["failures"]
     entry["from_load_event_ms"] = summary(result["afterLoadMs"])
+    entry["crypto_ms"] = dict(summary(result["cryptoMs"]),
+                              min=min(result["cryptoMs"]) if result["cryptoMs"] else None)
     return entry
 
 
@@ -73,7 +78,7 @@ def read(path):
 
 
 def measure(bench, rounds, newcomer_rounds):
-    log(f"call set-up: {rounds} interleaved rounds (webrtc-cgi, PeerJS; settled and immediate), "
+    log(f"call set-up: {rounds} interleaved rounds (webrtc-cgi, sealed, PeerJS; settled and immediate), "
         f"{newcomer_rounds} newcomer runs each, +1 warm-up each, in headless Chromium")
     load_before = os.getloadavg()
     peerjs_log = os.path.join(bench.args.instance, "logs", "peerjs.log")
@@ -85,6 +90,7 @@ def measure(bench, rounds, newcomer_rounds):
     config = {
         "systems": [
             {"name": OURS, "url": f"{target.url}?room={{room}}"},
+            {"name": SEALED, "url": f"{target.url}?room={{room}}#k={{key}}", "pairsOnly": True},
             {"name": PEERJS, "url": f"{page}?room={{room}}&port={signal_port}"},
         ],
         "rounds": rounds,
@@ -115,6 +121,10 @@ def measure(bench, rounds, newcomer_rounds):
     for mode in ("settled", "immediate"):
         mine, theirs = ours[mode]["median"], systems[PEERJS][mode]["median"]
         result["ratio_to_peerjs"][mode] = mine / theirs if mine and theirs else None
+    # What sealing adds: the pages' own WebCrypto time on the way to connected (a 5 ms cost
+    # drowns in the runs' spread, so the end-to-end medians are shown beside it, not
+    # subtracted).
+    result["sealing_crypto_ms"] = systems[SEALED]["settled"]["crypto_ms"]
     result["rounds"] = rounds
     result["newcomer_rounds"] = newcomer_rounds
     result["load_average"] = {"before": [round(value, 2) for value in load_before],

@@ -153,9 +153,10 @@ def connect_lines(handshake, goal):
     if not systems:
         return []
     ours, peerjs = systems["webrtc-cgi"], systems["PeerJS"]
+    sealed = systems.get("webrtc-cgi sealed")
     load = handshake["load_average"]
     lines = [f"call set-up in Chromium: {handshake['rounds']} interleaved rounds (webrtc-cgi, "
-             f"PeerJS), {handshake['newcomer_rounds']} newcomer runs each; median (min-max) "
+             f"webrtc-cgi sealed, PeerJS), {handshake['newcomer_rounds']} newcomer runs each; median (min-max) "
              f"connected/attempted; load average before {load['before'][0]:.2f}, after "
              f"{load['after'][0]:.2f}; PHP original not run here (quoted: {PHP['handshake']})",
              ""]
@@ -167,6 +168,18 @@ def connect_lines(handshake, goal):
         text, met = goal(f"peerjs_{mode}", ratio, ratio)
         table.append((f"2 people, {mode}", spread(ours[mode]), spread(peerjs[mode]),
                       f"{ratio:.2f}x" if ratio else "-", text, "✓" if met else "✗"))
+    if sealed:
+        for mode in ("settled", "immediate"):
+            ratio = (sealed[mode]["median"] / peerjs[mode]["median"]
+                     if sealed[mode].get("median") and peerjs[mode].get("median") else None)
+            table.append((f"2 people, {mode}, sealed room", spread(sealed[mode]), "",
+                          f"{ratio:.2f}x" if ratio else "-", "", ""))
+        work = sealed["settled"]["crypto_ms"]
+        text, met = goal("sealing", work.get("median"), work.get("median"))
+        table.append(("  sealing work: a page's WebCrypto ms until connected",
+                      "-" if work.get("median") is None else
+                      f"{work['median']:.1f} ms ({work['min']:.1f}-{work['max']:.1f})", "", "", text,
+                      "✓" if met else "✗"))
     for size in (3, 4):
         entry = ours[f"newcomer{size}"]
         base = ours["settled"]["median"]
@@ -184,9 +197,10 @@ def connect_lines(handshake, goal):
                       "-" if after["median"] is None else f"{after['median']:.0f} ms",
                       "-" if theirs["median"] is None else f"{theirs['median']:.0f} ms", "", "", ""))
     counts = [0, 0]
-    for entry in ours.values():
-        counts[0] += entry["connected"]
-        counts[1] += entry["attempted"]
+    for system in (ours, sealed or {}):
+        for entry in system.values():
+            counts[0] += entry["connected"]
+            counts[1] += entry["attempted"]
     text, met = goal("all_connect", counts, f"{counts[0]}/{counts[1]}")
     table.append(("every webrtc-cgi run connects", f"{counts[0]}/{counts[1]}", "", "", text,
                   "✓" if met else "✗"))
