@@ -58,6 +58,16 @@ GOALS = {
     # (connected, attempted) over every call set-up run of webrtc-cgi, sealed or not.
     "all_connect": Goal("every call set-up run connects", "all",
                         lambda counts: counts[0] == counts[1]),
+    # Entry processes (economy.mjs). The median CGI processes of one settled room.
+    "economy_held": Goal("a settled call of {people} holds at most 1 request", "<= 1 per room",
+                         lambda median: median is not None and median <= 1),
+    # (connected after the hold, newcomers admitted, rooms) behind the 508 limiter.
+    "economy_limiter": Goal("at least 60 people in 10 rooms stay connected behind a limit of 20, "
+                            "newcomers still admitted", ">= 60, all newcomers",
+                            lambda figure: figure[0] >= 60 and figure[1] == figure[2]),
+    # A newcomer into a settled call of 3 over a two-person set-up, same run.
+    "economy_newcomer": Goal("a newcomer into a settled call of 3 within a two-person set-up "
+                             "+20%", "<= 1.2x 2-person", lambda ratio: ratio is not None and ratio <= 1.2),
     # Bytes.
     "size": Goal("release binary under 1.5 MB", "< 1.5 MB", lambda size: size < 1.5 * MB),
 }

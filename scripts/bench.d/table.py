@@ -129,6 +129,9 @@ def build_rows(results):
                              handshake["median"])
             rows.append(stat_row("  counted from navigation start", handshake, fmt_ms, text, met))
     connect = connect_lines(handshake, goal) if handshake and "error" not in handshake else []
+    economy = results.get("economy")
+    if economy:
+        connect += economy_lines(economy, goal)
     size = results.get("size")
     if size:
         text, met = goal("size", size["bytes"], size["bytes"])
@@ -217,6 +220,54 @@ def connect_lines(handshake, goal):
         lines.append(f"{'step'.ljust(width)}  {'webrtc-cgi':>10}  {'PeerJS':>10}")
         for label, (mine, theirs) in steps.items():
             lines.append(f"{label.ljust(width)}  {mine:>10}  {theirs:>10}")
+    return lines
+
+
+def runs_spread(entry):
+    """median (min-max) n/attempted of economy.mjs's summaries."""
+    return (f"{fmt_ms(entry.get('median'))} ({fmt_ms(entry.get('min'))}-{fmt_ms(entry.get('max'))}) "
+            f"{entry.get('n', 0)}/{entry.get('attempted', 0)}")
+
+
+def economy_lines(economy, goal):
+    """The entry-process section: the CGI processes settled calls keep, the calls behind a 508
+    limiter, and a newcomer's connect time beside a two-person set-up, with their goals."""
+    if "error" in economy:
+        goal("economy_held", None, economy["error"][:300])
+        return ["", f"entry processes: failed: {economy['error'][:300]}"]
+    lines = ["", "entry processes (scripts/bench.d/economy.mjs; simulated participants run the real "
+                 "client against Apache, CGI processes counted from /proc every 50 ms)"]
+    table = [("measure", "figure", "goal", "")]
+    for size, entry in sorted((economy.get("held") or {}).items(), key=lambda item: int(item[0])):
+        processes = entry["cgiProcesses"]
+        text, met = goal("economy_held", processes["median"], processes["median"], people=size)
+        table.append((f"settled call of {size}: CGI processes held ({entry['connected']}/{size} connected)",
+                      f"median {processes['median']}, max {processes['max']}; "
+                      f"{entry['requestsPerMinute']} requests/min", text, "✓" if met else "✗"))
+    limiter = economy.get("limiter")
+    if limiter:
+        people = limiter["rooms"] * limiter["size"]
+        figure = (limiter["connectedAfterHold"], limiter["newcomersAdmitted"], limiter["rooms"])
+        text, met = goal("economy_limiter", figure, {"connected": figure[0], "newcomers": figure[1]})
+        held = limiter["cgiProcessesHeld"]
+        table.append((f"{people} people in {limiter['rooms']} rooms behind a limit of {limiter['limit']} "
+                       f"(arriving {limiter['arrivalMs']} ms apart)",
+                       f"{limiter['connectedAfterHold']}/{people} connected, "
+                       f"{limiter['newcomersAdmitted']}/{limiter['rooms']} newcomers in "
+                       f"(median {fmt_ms(limiter['newcomerConnectMs']['median'])}), "
+                       f"{limiter['answers508']} answers 508, CGI processes median {held['median']} "
+                       f"(max {held['max']})", text, "✓" if met else "✗"))
+    newcomer = economy.get("newcomer")
+    if newcomer:
+        two, four = newcomer.get("twoPersonHandshake", {}), newcomer.get("intoSettledThreePersonCall", {})
+        ratio = four["median"] / two["median"] if four.get("median") and two.get("median") else None
+        text, met = goal("economy_newcomer", ratio, ratio)
+        table.append(("Chromium: 2-person set-up, navigation to connected", runs_spread(two), "", ""))
+        table.append(("Chromium: 4th person into a settled call of 3" + (f" ({ratio:.2f}x)" if ratio else ""),
+                      runs_spread(four), text, "✓" if met else "✗"))
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
     return lines
 
 
