@@ -10,8 +10,8 @@ function fakeTrack(deviceId) {
 }
 
 test('devices: nothing is on without a track, and a kind without one cannot be turned', () => {
-  const devices = createDevices();
-  assert.deepEqual(devices.flags(), { mic: false, camera: false });
+  const devices = createDevices(() => null);
+  assert.deepEqual(devices.flags(), { mic: false, camera: false, sharing: false });
   assert.deepEqual(devices.present(), { audio: false, video: false });
   assert.equal(devices.flip('audio'), false);
   assert.equal(devices.mute('video'), false);
@@ -19,11 +19,11 @@ test('devices: nothing is on without a track, and a kind without one cannot be t
 });
 
 test('devices: both kinds turn off and on the same way, by a disabled track', () => {
-  const devices = createDevices();
+  const devices = createDevices(() => null);
   const mic = fakeTrack('mic1');
   const camera = fakeTrack('cam1');
   devices.take(mic, camera);
-  assert.deepEqual(devices.flags(), { mic: true, camera: true });
+  assert.deepEqual(devices.flags(), { mic: true, camera: true, sharing: false });
   for (const [kind, track, flag] of [['audio', mic, 'mic'], ['video', camera, 'camera']]) {
     assert.equal(devices.flip(kind), true);
     assert.equal(track.enabled, false);
@@ -34,11 +34,11 @@ test('devices: both kinds turn off and on the same way, by a disabled track', ()
     assert.equal(devices.flags()[flag], true);
   }
   assert.equal(devices.mute('audio'), true);
-  assert.deepEqual(devices.flags(), { mic: false, camera: true });
+  assert.deepEqual(devices.flags(), { mic: false, camera: true, sharing: false });
 });
 
 test('devices: a switch stops the old track first and remembers whether the kind was on', () => {
-  const devices = createDevices();
+  const devices = createDevices(() => null);
   const camera = fakeTrack('cam1');
   devices.take(null, camera);
   assert.equal(devices.release('video', 'cam1'), null, 'the same device is no switch');
@@ -54,7 +54,7 @@ test('devices: a switch stops the old track first and remembers whether the kind
 });
 
 test('devices: a new call turns both on; hang-up stops and forgets both tracks', () => {
-  const devices = createDevices();
+  const devices = createDevices(() => null);
   const mic = fakeTrack('mic1');
   const camera = fakeTrack('cam1');
   devices.take(mic, camera);
@@ -65,5 +65,20 @@ test('devices: a new call turns both on; hang-up stops and forgets both tracks',
   assert.deepEqual(devices.present(), { audio: false, video: false });
   devices.turnOn();
   devices.take(fakeTrack('mic1'), null);
-  assert.deepEqual(devices.flags(), { mic: true, camera: false });
+  assert.deepEqual(devices.flags(), { mic: true, camera: false, sharing: false });
+});
+
+test('devices: a shared screen is sent in the camera\'s place while it lasts', () => {
+  let screen = null;
+  const devices = createDevices(() => screen);
+  const mic = fakeTrack('mic1');
+  const camera = fakeTrack('cam1');
+  devices.take(mic, camera);
+  assert.equal(devices.outgoing('video'), camera);
+  screen = fakeTrack('screen');
+  assert.equal(devices.outgoing('video'), screen);
+  assert.equal(devices.outgoing('audio'), mic);
+  assert.deepEqual(devices.flags(), { mic: true, camera: true, sharing: true });
+  screen = null;
+  assert.equal(devices.outgoing('video'), camera);
 });

@@ -1,7 +1,8 @@
 // The microphone and the camera as two records of the same shape ({track, on}), so both kinds
 // go through one code path: what is on, a track taken or let go, muting (a disabled track,
-// which keeps the connection's shape), the device a track came from. It opens no device and
-// sends nothing: local-media.js does that and reports the changes.
+// which keeps the connection's shape), the device a track came from, and the track sent for
+// each kind (a shared screen takes the camera's place). It opens no device and sends
+// nothing: local-media.js does that and reports the changes.
 'use strict';
 
 /**
@@ -9,18 +10,27 @@
  * @typedef {{track: MediaStreamTrack | null, on: boolean}} Device
  */
 
-/** Both kinds on, with no track yet. */
-export function createDevices() {
+/**
+ * Both kinds on, with no track yet.
+ * @param {() => MediaStreamTrack | null} screenTrack The shared screen's track, if any.
+ */
+export function createDevices(screenTrack) {
   /** @type {Record<Kind, Device>} */
   const devices = { audio: { track: null, on: true }, video: { track: null, on: true } };
 
   return {
     /** @param {Kind} kind */
     track: (kind) => devices[kind].track,
-    /** @returns {{mic: boolean, camera: boolean}} What is on and has a track. */
+    /**
+     * The track sent as this kind: the screen takes the camera's place while shared.
+     * @param {Kind} kind
+     */
+    outgoing: (kind) => (kind === 'video' ? screenTrack() ?? devices.video.track : devices.audio.track),
+    /** @returns {import('./local-media.js').MediaFlags} What is on (and has a track). */
     flags: () => ({
       mic: Boolean(devices.audio.track) && devices.audio.on,
       camera: Boolean(devices.video.track) && devices.video.on,
+      sharing: Boolean(screenTrack()),
     }),
     /** @returns {{audio: boolean, video: boolean}} Which kinds have a track. */
     present: () => ({ audio: Boolean(devices.audio.track), video: Boolean(devices.video.track) }),

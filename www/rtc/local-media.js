@@ -33,31 +33,17 @@ export function createLocalMedia(options) {
   // the one the self view plays, which changes as devices come and go.
   const stream = new options.MediaStream();
   const selfView = new options.MediaStream();
-  const devices = createDevices();
   // While it lasts, the screen takes the camera's place in what is sent.
   const screen = createScreenShare(mediaDevices, async () => {
     await options.sendTrack('video', outgoing('video'));
     report();
   }, (text) => view.mediaNotice('screen', text));
-
-  /** @returns {MediaFlags} */
-  function flags() {
-    return { ...devices.flags(), sharing: Boolean(screen.track()) };
-  }
-
-  /**
-   * The track sent as this kind: the screen takes the camera's place while shared.
-   * @param {Kind} kind
-   */
-  function outgoing(kind) {
-    return kind === 'video' ? screen.track() ?? devices.track('video') : devices.track('audio');
-  }
+  const devices = createDevices(() => screen.track());
+  const { flags, outgoing } = devices;
 
   function report() {
     const video = outgoing('video');
-    // Only video goes to the self view: playing one's own microphone would echo.
-    for (const track of selfView.getTracks()) if (track !== video) selfView.removeTrack(track);
-    if (video && !selfView.getTracks().includes(video)) selfView.addTrack(video);
+    showOnly(selfView, video);
     view.localMedia(selfView, { ...flags(), hasAudio: Boolean(devices.track('audio')), hasVideo: Boolean(video) });
     options.announce(flags());
   }
@@ -164,4 +150,14 @@ export function createLocalMedia(options) {
       screen.drop();
     },
   };
+}
+
+/**
+ * Puts only `video` in the self view: playing one's own microphone would echo.
+ * @param {MediaStream} selfView
+ * @param {MediaStreamTrack | null} video
+ */
+function showOnly(selfView, video) {
+  for (const track of selfView.getTracks()) if (track !== video) selfView.removeTrack(track);
+  if (video && !selfView.getTracks().includes(video)) selfView.addTrack(video);
 }
