@@ -66,13 +66,8 @@ export function createTiles(page) {
     selfId(peerId) {
       selfTile.dataset.peer = peerId ?? '';
     },
-    /**
-     * @param {MediaStream} stream
-     * @param {import('../rtc/local-media.js').MediaFlags & {hasVideo: boolean}} flags
-     */
-    localMedia(stream, flags) {
-      showLocalMedia(selfTile, stream, flags, enableSound);
-    },
+    /** @type {(stream: MediaStream, flags: import('./video-tile.js').LocalFlags) => void} */
+    localMedia: (stream, flags) => showLocalMedia(selfTile, stream, flags, enableSound),
     /** @param {string} peerId */
     peerAdded(peerId) {
       if (remoteTiles.has(peerId)) return;
@@ -96,34 +91,14 @@ export function createTiles(page) {
       tile.remove();
       layout();
     },
-    /**
-     * @param {string} peerId
-     * @param {string} state
-     */
-    peerConnectionState(peerId, state) {
-      withRemote(peerId, (tile) => showConnectionState(tile, state));
-    },
-    /**
-     * @param {string} peerId
-     * @param {string} code
-     */
-    peerSafetyCode(peerId, code) {
-      withRemote(peerId, (tile) => showSafetyCode(tile, code));
-    },
-    /**
-     * @param {string} peerId
-     * @param {MediaStream} stream
-     */
-    peerStream(peerId, stream) {
-      withRemote(peerId, (tile) => showRemoteStream(tile, stream, enableSound));
-    },
-    /**
-     * @param {string} peerId
-     * @param {import('../rtc/local-media.js').MediaFlags} flags
-     */
-    peerMedia(peerId, flags) {
-      withRemote(peerId, (tile) => showRemoteMedia(tile, flags));
-    },
+    /** @type {(peerId: string, state: string) => void} */
+    peerConnectionState: (peerId, state) => withRemote(peerId, (tile) => showConnectionState(tile, state)),
+    /** @type {(peerId: string, code: string) => void} */
+    peerSafetyCode: (peerId, code) => withRemote(peerId, (tile) => showSafetyCode(tile, code)),
+    /** @type {(peerId: string, stream: MediaStream) => void} */
+    peerStream: (peerId, stream) => withRemote(peerId, (tile) => showRemoteStream(tile, stream, enableSound)),
+    /** @type {(peerId: string, flags: import('../rtc/local-media.js').MediaFlags) => void} */
+    peerMedia: (peerId, flags) => withRemote(peerId, (tile) => showRemoteMedia(tile, flags)),
     /**
      * Shows the name a participant goes by ('' for none: the neutral label stays).
      * @param {string} key A peer id, or SELF.
@@ -140,12 +115,7 @@ export function createTiles(page) {
         if (tile) tile.dataset.speaking = String(state.active === key);
       }
     },
-    /**
-     * @param {string} peerId
-     * @param {import('../ux/quality.js').LineQuality} line
-     */
-    quality(peerId, line) {
-      extras.get(peerId)?.quality(line);
-    },
+    /** @type {(peerId: string, line: import('../ux/quality.js').LineQuality) => void} */
+    quality: (peerId, line) => extras.get(peerId)?.quality(line),
   };
 }

@@ -115,11 +115,13 @@ export function bindEnableSound(tiles, enableSound) {
   });
 }
 
+/** @typedef {import('../rtc/local-media.js').MediaFlags & {hasVideo: boolean}} LocalFlags */
+
 /**
  * The own tile: the local stream (or none without video) and what is on.
  * @param {HTMLElement} tile
  * @param {MediaStream} stream
- * @param {import('../rtc/local-media.js').MediaFlags & {hasVideo: boolean}} flags
+ * @param {LocalFlags} flags
  * @param {HTMLElement} enableSound
  */
 export function showLocalMedia(tile, stream, flags, enableSound) {
