@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Helpers shared by the scripts that run webrtc.cgi behind a private web server other than the
 # plain Apache of apache.sh (nginx.sh, lighttpd.sh, suexec.sh): finding accounts, waiting for
-# a port, starting a background daemon with a pid file, and stopping it with everything it
-# started. Source it; it defines functions only and changes no shell option.
+# a port, starting a background daemon with a pid file, stopping it with everything it
+# started, the command line they all have (hosts_main) and the web folder two of them write. Source it; it defines functions only and changes no shell option.
 #
 # Nothing here touches anything outside the instance folder a caller names, except the
 # processes it started itself (found by pid file or by the instance folder in their
@@ -178,4 +178,90 @@ hosts_take_option() {
         --binary) binary="$2" ;;
         *) HOSTS_SHIFT=0 ;;
     esac
+}
+
+# hosts_main NAME ARGS...: the command line every server script has:
+#   NAME up|down|install [--dir DIR] [--port PORT] [--settings JSON | --no-settings]
+#        [--binary PATH] and the script's own options.
+# The script NAME.sh supplies the functions that are its own:
+#   NAME_option ARGS...  takes one of its options into the variables its NAME_main declared
+#                        local (bash's scoping lets them reach here), and sets HOSTS_SHIFT to
+#                        how many arguments it used: 0 when the option is not its own;
+#   NAME_install, NAME_stop DIR;
+#   NAME_up              checks its options, stops any old instance of DIR, writes and starts
+#                        the new one, with dir, port, settings (by default a data_dir in
+#                        DIR/state) and binary set; it leaves the executable's URL path in
+#                        DIR/run/url-path.
+#   NAME_command COMMAND (optional) runs a command other than these three.
+# up prints the executable's URL.
+hosts_main() {
+    local name="$1"
+    shift
+    local command="${1:-}"
+    [[ $# -gt 0 ]] && shift
+    local dir="" port="" settings="" settings_given=no
+    local binary="$HOSTS_REPO_ROOT/target/dist/webrtc.cgi"
+    while [[ $# -gt 0 ]]; do
+        hosts_take_option "$@"
+        ((HOSTS_SHIFT > 0)) || "${name}_option" "$@"
+        ((HOSTS_SHIFT > 0)) || hosts_die "unknown argument: $1"
+        shift "$HOSTS_SHIFT"
+    done
+    local commands="up, down, install"
+    if declare -F "${name}_command" >/dev/null; then
+        commands+=", $("${name}_command" --list)"
+    fi
+    if [[ "$command" != install && -z "$dir" ]]; then
+        hosts_die "usage: $0 ${commands//, /|} --dir DIR [--port PORT] ..."
+    fi
+    case "$command" in
+        install) "${name}_install" ;;
+        up)
+            [[ -n "$port" ]] || hosts_die "up needs --port"
+            [[ "$dir" == /* ]] || hosts_die "the instance folder must be an absolute path: $dir"
+            [[ "$port" =~ ^[0-9]+$ ]] || hosts_die "not a port number: $port"
+            if [[ "$settings_given" == no ]]; then
+                settings="{\"data_dir\": \"$dir/state/webrtc-data\"}"
+            fi
+            "${name}_up"
+            echo "http://127.0.0.1:$port$(<"$dir/run/url-path")"
+            ;;
+        down) "${name}_stop" "$dir" ;;
+        *)
+            if [[ ", $commands, " == *", $command, "* ]]; then
+                "${name}_command" "$command"
+            else
+                hosts_die "unknown command: $command ($commands)"
+            fi
+            ;;
+    esac
+}
+
+# hosts_web_folder DIR BINARY SETTINGS WRITABLE_PARENT [FOLDER...]: writes DIR from scratch
+# (keeping DIR/state, the app's data) as an ordinary web root DIR/htdocs with the executable
+# in /video/, and, when we are root, gives the server account DIR/state, the app's folder and
+# the FOLDERs of DIR named, and DIR itself when WRITABLE_PARENT is yes (as a hosting
+# account's home folder above its web root is). Sets the caller's user and group to that
+# account.
+hosts_web_folder() {
+    local dir="$1" binary="$2" settings="$3" writable_parent="$4"
+    shift 4
+    rm -rf "$dir/conf" "$dir/run" "$dir/logs" "$dir/htdocs"
+    mkdir -p "$dir/conf" "$dir/run" "$dir/logs" "$dir/htdocs" "$dir/state"
+    chmod 755 "$dir" "$dir/htdocs"
+    hosts_app_files "$dir/htdocs/video" "$binary" "$settings"
+    printf '%s\n' "/video/webrtc.cgi" >"$dir/run/url-path"
+    user="$(hosts_run_user)"
+    group="$(id -gn "$user")"
+    [[ "$(id -u)" == 0 ]] || return 0
+    # The executable runs as the server account and creates its data folder in DIR/state
+    # (the usual data_dir), beside itself, or above the web root when allowed to.
+    local owned=("$dir/state" "$dir/htdocs/video") folder
+    for folder in "$@"; do
+        owned+=("$dir/$folder")
+    done
+    if [[ "$writable_parent" == yes ]]; then
+        owned+=("$dir")
+    fi
+    chown "$user:$group" "${owned[@]}"
 }

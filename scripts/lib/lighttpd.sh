@@ -34,25 +34,10 @@ lighttpd_install() {
 # lighttpd_setup DIR PORT SETTINGS DENY STREAM WRITABLE_PARENT BINARY
 lighttpd_setup() {
     local dir="$1" port="$2" settings="$3" deny="$4" stream="$5" writable_parent="$6" binary="$7"
-    [[ "$dir" == /* ]] || hosts_die "the instance folder must be an absolute path: $dir"
-    [[ "$port" =~ ^[0-9]+$ ]] || hosts_die "not a port number: $port"
     [[ -x "$LIGHTTPD_BIN" ]] || hosts_die "lighttpd not found (run: scripts/lib/lighttpd.sh install)"
-
-    rm -rf "$dir/conf" "$dir/run" "$dir/logs" "$dir/htdocs"
-    mkdir -p "$dir/conf" "$dir/run" "$dir/logs" "$dir/htdocs" "$dir/state"
-    chmod 755 "$dir" "$dir/htdocs"
-    hosts_app_files "$dir/htdocs/video" "$binary" "$settings"
-
+    # lighttpd runs as the server account from the start, so it owns its logs and pid file.
     local user group
-    user="$(hosts_run_user)"
-    group="$(id -gn "$user")"
-    if [[ "$(id -u)" == 0 ]]; then
-        # lighttpd runs as the server account from the start, so it owns its logs and pid file.
-        chown "$user:$group" "$dir/state" "$dir/htdocs/video" "$dir/run" "$dir/logs"
-        if [[ "$writable_parent" == yes ]]; then
-            chown "$user:$group" "$dir"
-        fi
-    fi
+    hosts_web_folder "$dir" "$binary" "$settings" "$writable_parent" run logs
 
     # The documented lines, without the parts this instance leaves out. Each part is a
     # numbered comment paragraph followed by its settings, up to the next blank line.
@@ -108,7 +93,6 @@ server.modules += (
     "mod_staticfile",
 )
 EOF
-    printf '%s\n' "/video/webrtc.cgi" >"$dir/run/url-path"
 }
 
 lighttpd_start() {
@@ -134,41 +118,24 @@ lighttpd_stop() {
 }
 
 lighttpd_main() {
-    local command="${1:-}"
-    [[ $# -gt 0 ]] && shift
-    local dir="" port="" settings="" settings_given=no deny=yes stream=yes writable_parent=no
-    local binary="$HOSTS_REPO_ROOT/target/dist/webrtc.cgi"
-    while [[ $# -gt 0 ]]; do
-        hosts_take_option "$@"
-        if ((HOSTS_SHIFT > 0)); then
-            shift "$HOSTS_SHIFT"
-            continue
-        fi
-        case "$1" in
-            --no-deny) deny=no; shift ;;
-            --no-stream) stream=no; shift ;;
-            --writable-parent) writable_parent=yes; shift ;;
-            *) hosts_die "unknown argument: $1" ;;
-        esac
-    done
-    if [[ "$command" != install && -z "$dir" ]]; then
-        hosts_die "usage: $0 up|down|install --dir DIR [--port PORT] ..."
-    fi
-    case "$command" in
-        install) lighttpd_install ;;
-        up)
-            [[ -n "$port" ]] || hosts_die "up needs --port"
-            if [[ "$settings_given" == no ]]; then
-                settings="{\"data_dir\": \"$dir/state/webrtc-data\"}"
-            fi
-            lighttpd_stop "$dir"
-            lighttpd_setup "$dir" "$port" "$settings" "$deny" "$stream" "$writable_parent" "$binary"
-            lighttpd_start "$dir"
-            echo "http://127.0.0.1:$port$(<"$dir/run/url-path")"
-            ;;
-        down) lighttpd_stop "$dir" ;;
-        *) hosts_die "unknown command: $command (up, down, install)" ;;
+    local deny=yes stream=yes writable_parent=no
+    hosts_main lighttpd "$@"
+}
+
+lighttpd_option() {
+    HOSTS_SHIFT=1
+    case "$1" in
+        --no-deny) deny=no ;;
+        --no-stream) stream=no ;;
+        --writable-parent) writable_parent=yes ;;
+        *) HOSTS_SHIFT=0 ;;
     esac
+}
+
+lighttpd_up() {
+    lighttpd_stop "$dir"
+    lighttpd_setup "$dir" "$port" "$settings" "$deny" "$stream" "$writable_parent" "$binary"
+    lighttpd_start "$dir"
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

@@ -35,27 +35,10 @@ nginx_install() {
 # nginx_setup DIR PORT SETTINGS DENY WRITABLE_PARENT BINARY
 nginx_setup() {
     local dir="$1" port="$2" settings="$3" deny="$4" writable_parent="$5" binary="$6"
-    [[ "$dir" == /* ]] || hosts_die "the instance folder must be an absolute path: $dir"
-    [[ "$port" =~ ^[0-9]+$ ]] || hosts_die "not a port number: $port"
     [[ -x "$NGINX_BIN" && -x "$FCGIWRAP_BIN" ]] \
         || hosts_die "nginx or fcgiwrap not found (run: scripts/lib/nginx.sh install)"
-
-    rm -rf "$dir/conf" "$dir/run" "$dir/logs" "$dir/htdocs"
-    mkdir -p "$dir/conf" "$dir/run" "$dir/logs" "$dir/htdocs" "$dir/state"
-    chmod 755 "$dir" "$dir/htdocs"
-    hosts_app_files "$dir/htdocs/video" "$binary" "$settings"
-
     local user group
-    user="$(hosts_run_user)"
-    group="$(id -gn "$user")"
-    if [[ "$(id -u)" == 0 ]]; then
-        # The executable runs as the server account and creates its data folder in DIR/state
-        # (the usual data_dir), beside itself, or above the web root when allowed to.
-        chown "$user:$group" "$dir/state" "$dir/htdocs/video" "$dir/run"
-        if [[ "$writable_parent" == yes ]]; then
-            chown "$user:$group" "$dir"
-        fi
-    fi
+    hosts_web_folder "$dir" "$binary" "$settings" "$writable_parent" run
 
     # The snippet includes fastcgi_params from nginx's configuration folder, as on a host.
     cp /etc/nginx/fastcgi_params "$dir/conf/fastcgi_params"
@@ -106,7 +89,6 @@ http {
     }
 }
 EOF
-    printf '%s\n' "/video/webrtc.cgi" >"$dir/run/url-path"
 }
 
 nginx_start() {
@@ -143,42 +125,25 @@ nginx_stop() {
 }
 
 nginx_main() {
-    local command="${1:-}"
-    [[ $# -gt 0 ]] && shift
-    local dir="" port="" settings="" settings_given=no deny=yes processes=4 writable_parent=no
-    local binary="$HOSTS_REPO_ROOT/target/dist/webrtc.cgi"
-    while [[ $# -gt 0 ]]; do
-        hosts_take_option "$@"
-        if ((HOSTS_SHIFT > 0)); then
-            shift "$HOSTS_SHIFT"
-            continue
-        fi
-        case "$1" in
-            --no-deny) deny=no; shift ;;
-            --processes) processes="$2"; shift 2 ;;
-            --writable-parent) writable_parent=yes; shift ;;
-            *) hosts_die "unknown argument: $1" ;;
-        esac
-    done
-    if [[ "$command" != install && -z "$dir" ]]; then
-        hosts_die "usage: $0 up|down|install --dir DIR [--port PORT] ..."
-    fi
-    case "$command" in
-        install) nginx_install ;;
-        up)
-            [[ -n "$port" ]] || hosts_die "up needs --port"
-            [[ "$processes" =~ ^[0-9]+$ ]] || hosts_die "not a process count: $processes"
-            if [[ "$settings_given" == no ]]; then
-                settings="{\"data_dir\": \"$dir/state/webrtc-data\"}"
-            fi
-            nginx_stop "$dir"
-            nginx_setup "$dir" "$port" "$settings" "$deny" "$writable_parent" "$binary"
-            nginx_start "$dir" "$processes"
-            echo "http://127.0.0.1:$port$(<"$dir/run/url-path")"
-            ;;
-        down) nginx_stop "$dir" ;;
-        *) hosts_die "unknown command: $command (up, down, install)" ;;
+    local deny=yes processes=4 writable_parent=no
+    hosts_main nginx "$@"
+}
+
+nginx_option() {
+    HOSTS_SHIFT=1
+    case "$1" in
+        --no-deny) deny=no ;;
+        --processes) processes="$2"; HOSTS_SHIFT=2 ;;
+        --writable-parent) writable_parent=yes ;;
+        *) HOSTS_SHIFT=0 ;;
     esac
+}
+
+nginx_up() {
+    [[ "$processes" =~ ^[0-9]+$ ]] || hosts_die "not a process count: $processes"
+    nginx_stop "$dir"
+    nginx_setup "$dir" "$port" "$settings" "$deny" "$writable_parent" "$binary"
+    nginx_start "$dir" "$processes"
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

@@ -172,15 +172,15 @@ fn rows(
     server_software: &str,
 ) -> Vec<Row> {
     let mut rows = setup_rows(settings, DataDirectory::CreateAndTest);
-    rows.push(if https {
-        row("HTTPS", Verdict::Good, "this page came over https (or from this machine itself), so browsers allow the camera")
-    } else {
-        row(
-            "HTTPS",
-            Verdict::Failure,
-            "this page came over plain http: browsers allow camera and microphone only on https (or on localhost). Turn on your host's free certificate (AutoSSL, Let's Encrypt) and open the https:// address.",
+    let (verdict, text) = if https {
+        (
+            Verdict::Good,
+            "this page came over https (or from this machine itself), so browsers allow the camera",
         )
-    });
+    } else {
+        (Verdict::Failure, "this page came over plain http: browsers allow camera and microphone only on https (or on localhost). Turn on your host's free certificate (AutoSSL, Let's Encrypt) and open the https:// address.")
+    };
+    rows.push(row("HTTPS", verdict, text));
     rows.push(row(
         "Server",
         Verdict::Good,
@@ -203,15 +203,15 @@ pub(crate) fn setup_rows(
     data_directory: DataDirectory,
 ) -> Vec<Row> {
     let mut rows = vec![row("Version", Verdict::Good, version())];
-    rows.push(if cfg!(target_feature = "crt-static") {
-        row("Build", Verdict::Good, "static: runs on old and new Linux hosts alike")
-    } else {
-        row(
-            "Build",
-            Verdict::Warning,
-            "dynamically linked: it may fail on hosts with an older glibc; use the static release build",
+    let (verdict, text) = if cfg!(target_feature = "crt-static") {
+        (
+            Verdict::Good,
+            "static: runs on old and new Linux hosts alike",
         )
-    });
+    } else {
+        (Verdict::Warning, "dynamically linked: it may fail on hosts with an older glibc; use the static release build")
+    };
+    rows.push(row("Build", verdict, text));
     let settings = match settings {
         Ok(settings) => settings,
         Err(error) => {
@@ -224,63 +224,46 @@ pub(crate) fn setup_rows(
             return rows;
         }
     };
-    rows.push(match &settings.source {
-        Some(path) => row(
-            "Settings",
-            Verdict::Good,
-            format!(
-                "{} found and valid",
-                path.file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ),
+    let source = match &settings.source {
+        Some(path) => format!(
+            "{} found and valid",
+            path.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default()
         ),
-        None => row(
-            "Settings",
-            Verdict::Good,
-            "no webrtc.json: using the built-in defaults",
-        ),
-    });
+        None => "no webrtc.json: using the built-in defaults".to_string(),
+    };
+    rows.push(row("Settings", Verdict::Good, source));
     let untouched =
         matches!(data_directory, DataDirectory::TestIfPresent) && !Store::data_dir_exists(settings);
-    rows.push(if untouched {
-        row(
-            "Data directory",
-            Verdict::Warning,
-            "not created yet: the first request through the web server creates it, as the account the server runs this program as. Open the chat or ?mode=check in a browser, then check again.",
-        )
+    let (verdict, text) = if untouched {
+        (Verdict::Warning, "not created yet: the first request through the web server creates it, as the account the server runs this program as. Open the chat or ?mode=check in a browser, then check again.".to_string())
     } else {
         match Store::open(settings).and_then(|store| store.self_test()) {
-            Ok(()) => row(
-                "Data directory",
-                Verdict::Good,
-                "writable, and locking works",
-            ),
-            Err(error) => row("Data directory", Verdict::Failure, data_dir_problem(&error)),
+            Ok(()) => (Verdict::Good, "writable, and locking works".to_string()),
+            Err(error) => (Verdict::Failure, data_dir_problem(&error)),
         }
-    });
+    };
+    rows.push(row("Data directory", verdict, text));
     rows
 }
 
 /// What the settings allow: held requests, room size, the TURN relay.
 pub(crate) fn capacity_rows(settings: &Settings) -> Vec<Row> {
     let mut rows = Vec::new();
-    rows.push(if settings.hold_seconds == 0 {
-        row(
-            "Held connections",
+    let (verdict, text) = if settings.hold_seconds == 0 {
+        (
             Verdict::Warning,
-            "hold_seconds is 0: browsers poll once a second (slower signaling, more requests)",
+            "hold_seconds is 0: browsers poll once a second (slower signaling, more requests)"
+                .to_string(),
         )
     } else {
-        row(
-            "Held connections",
-            Verdict::Good,
-            format!(
-                "each room tab holds one request for up to {} s at a time (one entry process on hosts that count them) until its call is connected; a connected room then holds one (measured: 1 for calls of 2, 3 and 6), the others reading their messages every {} s",
-                settings.hold_seconds, settings.quiet_poll_seconds
-            ),
-        )
-    });
+        (Verdict::Good, format!(
+            "each room tab holds one request for up to {} s at a time (one entry process on hosts that count them) until its call is connected; a connected room then holds one (measured: 1 for calls of 2, 3 and 6), the others reading their messages every {} s",
+            settings.hold_seconds, settings.quiet_poll_seconds
+        ))
+    };
+    rows.push(row("Held connections", verdict, text));
     rows.push(row(
         "Room size",
         Verdict::Good,
@@ -297,21 +280,14 @@ pub(crate) fn capacity_rows(settings: &Settings) -> Vec<Row> {
                     .is_some_and(|urls| urls.iter().any(has_turn))
         })
     });
-    rows.push(if settings.turn.is_some() {
-        row(
-            "TURN relay",
-            Verdict::Good,
-            "configured with time-limited credentials",
-        )
+    let (verdict, text) = if settings.turn.is_some() {
+        (Verdict::Good, "configured with time-limited credentials")
     } else if static_turn {
-        row("TURN relay", Verdict::Good, "configured in ice_servers")
+        (Verdict::Good, "configured in ice_servers")
     } else {
-        row(
-            "TURN relay",
-            Verdict::Warning,
-            "none: calls between some networks (mobile data, strict company networks) will not connect. Add a TURN server to webrtc.json.",
-        )
-    });
+        (Verdict::Warning, "none: calls between some networks (mobile data, strict company networks) will not connect. Add a TURN server to webrtc.json.")
+    };
+    rows.push(row("TURN relay", verdict, text));
     rows
 }
 

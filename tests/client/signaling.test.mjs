@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { looksBuffered, recordOfHello, serverTimeOf } from '../../www/net/buffering.js';
+import { FIRST_HOLD_SECONDS, looksBuffered, recordOfHello, serverTimeOf } from '../../www/net/buffering.js';
 import { createTransport } from '../../www/net/signaling.js';
-import { FIRST_HOLD_SECONDS } from '../../www/net/event-stream.js';
 import { fakeTimers, flushMicrotasks } from './fakes.mjs';
 
 /** An EventSource double the test drives by hand. */

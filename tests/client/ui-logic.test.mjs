@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseGrid } from '../../www/view/layout.js';
+import { chooseGrid, stageLayout } from '../../www/view/layout.js';
 import { cleanChatText, encodeChat, parsePeerMessage } from '../../www/rtc/chat.js';
 import { decodePeerState, encodePeerState } from '../../www/ux/peer-state.js';
 import { classifyMediaError, describeMediaProblem } from '../../www/rtc/media.js';
@@ -24,6 +24,47 @@ test('grid: a single tile fills the stage up to the widest allowed shape', () =>
   assert.ok(Math.abs(wide.tileWidth - 500 * 16 / 9) < 1e-6);
   const phone = chooseGrid(1, 360, 560, { gap: 0 });
   assert.deepEqual([phone.tileWidth, phone.tileHeight], [360, 480]);
+});
+
+/** @param {Partial<import('../../www/view/layout.js').StageInput>} input */
+const stageFor = (input) =>
+  stageLayout({ remoteCount: 0, callState: 'connected', pinned: 'none', width: 1200, height: 650, ...input });
+
+test('stage: alone in a room, the waiting card sits beside the self view', () => {
+  const stage = stageFor({ callState: 'waiting' });
+  assert.deepEqual([stage.waiting, stage.ended, stage.selfHidden, stage.pip], [true, false, false, false]);
+  assert.equal(stage.grid.columns, 2);
+  assert.equal(stageFor({ callState: 'joining' }).waiting, false, 'no card before the join is answered');
+  assert.equal(stageFor({ callState: 'error' }).waiting, false);
+});
+
+test('stage: with one other person the self view goes into a corner', () => {
+  const stage = stageFor({ remoteCount: 1 });
+  assert.equal(stage.pip, true);
+  assert.equal(stage.grid.columns, 1);
+  assert.equal(stage.spot, null);
+  assert.equal(stageFor({ remoteCount: 2 }).pip, false);
+});
+
+test('stage: after leaving, only the "you left" panel shows, and a pinned self view is no spotlight', () => {
+  const stage = stageFor({ callState: 'left', pinned: 'self' });
+  assert.deepEqual([stage.waiting, stage.ended, stage.selfHidden], [false, true, true]);
+  assert.equal(stage.spot, null);
+});
+
+test('stage: a pinned tile takes the stage above a strip of the others', () => {
+  const stage = stageFor({ remoteCount: 2, pinned: 'remote' });
+  assert.ok(stage.spot);
+  assert.ok(stage.spot.height > stage.grid.tileHeight, 'the pinned tile is the large one');
+  assert.ok(stage.spot.height + stage.grid.tileHeight + stage.grid.gap <= 650);
+  assert.ok(stage.grid.width >= stage.spot.width);
+  assert.equal(stage.pip, false);
+  assert.ok(Number.isInteger(stage.grid.tileWidth) && Number.isInteger(stage.spot.width));
+});
+
+test('stage: a narrow screen has smaller gaps', () => {
+  assert.equal(stageFor({ width: 360, height: 640 }).grid.gap, 6);
+  assert.equal(stageFor({}).grid.gap, 10);
 });
 
 test('chat: text is trimmed, capped, and empty lines are not sent', () => {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { cleanFileName, createFileLink, formatBytes, HIGH_WATER_BYTES, CHUNK_BYTES, sizeProblem } from '../../www/ux/files.js';
+import { cleanFileName, formatBytes, HIGH_WATER_BYTES, CHUNK_BYTES, sizeProblem } from '../../www/ux/file-format.js';
+import { createFileLink } from '../../www/ux/files.js';
 
 /**
  * Two ends of a data channel over a slow network: each send waits in `bufferedAmount` until

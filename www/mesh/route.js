@@ -5,12 +5,15 @@
 // queued until the other end acknowledges it; when the channel goes away, or no acknowledgement
 // comes in time, the unacknowledged messages are sent again through the server (as `signal`
 // messages with the same number), in order, before anything newer. The receiving end hands the
-// numbered messages on in order, whichever way each came, and drops duplicates. It owns only
+// numbered messages on in order, whichever way each came, and drops duplicates
+// (route-order.js); what waits for an acknowledgement is route-resend.js's. It owns only
 // that bookkeeping: it never opens or closes a channel or a connection, and never talks HTTP
 // itself (the server path is injected).
 'use strict';
 
 import { realTimers } from '../timers.js';
+import { createReceiveOrder } from './route-order.js';
+import { createResendQueue } from './route-resend.js';
 
 /** Message types share the protocol's name alphabet (PROTOCOL.md, "Messages"). */
 const TYPE_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
@@ -113,23 +116,13 @@ export function createRoute(options) {
   const timers = options.timers ?? realTimers;
 
   let nextSeq = 1;
-  /** Sent over the channel, not yet acknowledged, oldest first. @type {Envelope[]} */
-  let unacked = [];
   /** @type {ChannelLike | null} */
   let channel = null;
-  /** @type {unknown} */
-  let ackTimer = null;
   let closed = false;
   const counts = { viaChannel: 0, viaServer: 0, resent: 0 };
 
-  // The receiving half follows one remote route at a time; a connection set up afresh by the
-  // other side brings a new id, and stragglers of the ids it replaced are dropped.
-  /** @type {string | null} */
-  let remoteId = null;
-  const retired = new Set();
-  let expected = 1;
-  /** @type {Map<number, Envelope>} */
-  const waiting = new Map();
+  const outbound = createResendQueue({ resend: viaServer, timers, ackTimeoutMs });
+  const inbound = createReceiveOrder((envelope) => deliver(envelope));
 
   function channelUsable() {
     return channel !== null && channel.readyState === 'open' && linkUp();
@@ -140,28 +133,6 @@ export function createRoute(options) {
     counts.viaServer += 1;
     counts.resent += 1;
     post({ type: SERVER_TYPE, data: envelope });
-  }
-
-  function stopAckTimer() {
-    if (ackTimer !== null) timers.clearTimeout(ackTimer);
-    ackTimer = null;
-  }
-
-  function armAckTimer() {
-    if (ackTimer !== null || unacked.length === 0) return;
-    ackTimer = timers.setTimeout(() => {
-      ackTimer = null;
-      resendThroughServer();
-    }, ackTimeoutMs);
-  }
-
-  // Everything unacknowledged goes through the server in its original order; the other end
-  // drops whatever of it the channel did deliver after all.
-  function resendThroughServer() {
-    stopAckTimer();
-    const resend = unacked;
-    unacked = [];
-    for (const envelope of resend) viaServer(envelope);
   }
 
   /** @param {string} text */
@@ -175,38 +146,9 @@ export function createRoute(options) {
     }
   }
 
-  /** @param {number} upTo */
-  function acknowledged(upTo) {
-    unacked = unacked.filter((envelope) => envelope.s > upTo);
-    stopAckTimer();
-    armAckTimer();
-  }
-
   /** @param {Envelope} envelope */
   function deliver(envelope) {
     route.onmessage?.({ type: envelope.type, data: envelope.data });
-  }
-
-  /**
-   * @param {Envelope} envelope
-   * @returns {boolean} Whether it belongs to the remote route followed now.
-   */
-  function receive(envelope) {
-    if (retired.has(envelope.r)) return false;
-    if (envelope.r !== remoteId) {
-      if (remoteId !== null) retired.add(remoteId);
-      remoteId = envelope.r;
-      expected = 1;
-      waiting.clear();
-    }
-    if (envelope.s < expected) return true;
-    waiting.set(envelope.s, envelope);
-    for (let next = waiting.get(expected); next; next = waiting.get(expected)) {
-      waiting.delete(expected);
-      expected += 1;
-      deliver(next);
-    }
-    return true;
   }
 
   /** @type {Route} */
@@ -218,14 +160,13 @@ export function createRoute(options) {
         if (sendOnChannel(encodeSignal(envelope))) {
           nextSeq += 1;
           counts.viaChannel += 1;
-          unacked.push(envelope);
-          armAckTimer();
+          outbound.sent(envelope);
           return;
         }
       }
       // Older messages still waiting for the channel's acknowledgement go first, so the
       // server path delivers everything in order.
-      resendThroughServer();
+      outbound.resendAll();
       counts.viaServer += 1;
       post({ type: message.type, data: message.data });
     },
@@ -236,7 +177,7 @@ export function createRoute(options) {
     },
     linkChanged() {
       if (closed) return;
-      if (!channelUsable() && unacked.length > 0) resendThroughServer();
+      if (!channelUsable()) outbound.resendAll();
     },
     fromChannel(text) {
       if (closed || typeof text !== 'string') return false;
@@ -247,13 +188,13 @@ export function createRoute(options) {
         return false;
       }
       if (value?.kind === 'ack') {
-        if (value.r === id && Number.isSafeInteger(value.s)) acknowledged(value.s);
+        if (value.r === id && Number.isSafeInteger(value.s)) outbound.acknowledged(value.s);
         return true;
       }
       if (value?.kind !== 'signal') return false;
       const envelope = parseEnvelope(value);
-      if (envelope && receive(envelope) && channel?.readyState === 'open') {
-        sendOnChannel(JSON.stringify({ kind: 'ack', r: envelope.r, s: expected - 1 }));
+      if (envelope && inbound.take(envelope) && channel?.readyState === 'open') {
+        sendOnChannel(JSON.stringify({ kind: 'ack', r: envelope.r, s: inbound.delivered() }));
       }
       return true;
     },
@@ -264,15 +205,14 @@ export function createRoute(options) {
         return;
       }
       const envelope = parseEnvelope(message.data);
-      if (envelope) receive(envelope);
+      if (envelope) inbound.take(envelope);
     },
-    pending: () => unacked.length > 0 || waiting.size > 0,
+    pending: () => outbound.pending() || inbound.pending(),
     counts: () => ({ ...counts }),
     close() {
       closed = true;
-      stopAckTimer();
-      unacked = [];
-      waiting.clear();
+      outbound.close();
+      inbound.clear();
     },
   };
   return route;

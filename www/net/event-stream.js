@@ -1,14 +1,12 @@
 // The incoming half of the signaling transport: one EventSource per session, its events
-// deduplicated by id, the hello/bye records that reveal a buffering host (and the switch to
-// polling with hold=0 when one does), and the recovery of a stream the browser gave up on
-// (a short probe that reads the status EventSource hides). It never joins by itself: it asks
-// the transport through the link.
+// deduplicated by id, the hello/bye records that reveal a buffering host (buffering.js's
+// watch; and the switch to polling with hold=0 when one does), and the recovery of a stream the browser gave up on
+// (stream-recovery.js: a short probe that reads the status EventSource hides). It never
+// joins by itself: it asks the transport through the link.
 'use strict';
 
-import { createBackoff } from './backoff.js';
-import { looksBuffered, recordOfHello, serverTimeOf } from './buffering.js';
-import { retryDelay } from './link.js';
-import { actionForStatus } from './protocol.js';
+import { createBufferingWatch } from './buffering.js';
+import { createRecovery } from './stream-recovery.js';
 
 /** EventSource.CLOSED and OPEN, spelled out so that no global is needed to read them. */
 const EVENT_SOURCE_CLOSED = 2;
@@ -16,13 +14,6 @@ const EVENT_SOURCE_OPEN = 1;
 
 /** After this long without an open stream, the user is told that the connection is being restored. */
 const RECONNECTING_NOTICE_MS = 5000;
-
-/**
- * The first stream of a page is held only this long (seconds): a host that buffers held
- * responses then shows itself within seconds, before the call needs its signaling, rather
- * than after a whole hold. Long enough for `looksBuffered` to judge (it needs two seconds).
- */
-export const FIRST_HOLD_SECONDS = 3;
 
 /**
  * @typedef {object} EventStream
@@ -49,28 +40,25 @@ export function createEventStream(link, options) {
   const { ids } = options;
   const { timers } = link;
   const EventSourceCtor = options.EventSource;
-  const backoff = createBackoff({ baseMs: 1000, capMs: 30000, random: options.random });
+  const recovery = createRecovery(link, {
+    random: options.random,
+    last: () => lastParam(),
+    reopen: () => {
+      if (options.wanted?.() ?? true) open();
+    },
+  });
   /** @type {EventSource | null} */
   let source = null;
   /** @type {unknown} */
-  let retryTimer = null;
-  /** @type {unknown} */
   let noticeTimer = null;
-  /** @type {import('./buffering.js').StreamRecord[]} */
-  const streams = [];
-  // Set for the rest of the page's life once a held response came buffered: every response
-  // of this host would, so the stream asks for answers without a hold instead.
-  let polling = false;
-  // Until the first response ends with bye: the streams ask for the short FIRST_HOLD_SECONDS.
-  let firstStream = true;
+  const watch = createBufferingWatch(() => link.now());
 
   function close() {
     if (source) {
       source.close();
       source = null;
     }
-    if (retryTimer !== null) timers.clearTimeout(retryTimer);
-    retryTimer = null;
+    recovery.cancel();
     if (noticeTimer !== null) timers.clearTimeout(noticeTimer);
     noticeTimer = null;
   }
@@ -80,36 +68,28 @@ export function createEventStream(link, options) {
     return last > 0 ? String(last) : undefined;
   }
 
-  function holdParam() {
-    if (polling) return '0';
-    return firstStream ? String(FIRST_HOLD_SECONDS) : undefined;
-  }
-
   function open() {
     close();
     // A fresh EventSource has no Last-Event-ID of its own, so the last processed id travels in
     // the query; the browser's own reconnects then send the header, which takes precedence.
     const es = new EventSourceCtor(
-      link.url(link.sessionParams({ mode: 'sse', last: lastParam(), hold: holdParam() })),
+      link.url(link.sessionParams({ mode: 'sse', last: lastParam(), hold: watch.hold() })),
     );
     source = es;
     es.onopen = () => {
       if (es !== source) return;
-      backoff.reset();
+      recovery.opened();
       if (noticeTimer !== null) timers.clearTimeout(noticeTimer);
       noticeTimer = null;
       link.setState('live');
     };
     es.onmessage = (event) => {
       if (es !== source || !ids.accept(event.lastEventId)) return;
-      const record = streams[streams.length - 1];
-      if (record && record.byeAt === null) record.messages += 1;
+      watch.message();
       options.onMessage(event.data);
     };
     es.addEventListener('hello', (event) => {
-      if (es !== source) return;
-      streams.push(recordOfHello(/** @type {MessageEvent} */ (event).data, link.now()));
-      if (streams.length > 20) streams.shift();
+      if (es === source) watch.hello(/** @type {MessageEvent} */ (event).data);
     });
     es.addEventListener('bye', (event) => {
       if (es === source) onBye(/** @type {MessageEvent} */ (event).data);
@@ -125,25 +105,16 @@ export function createEventStream(link, options) {
 
   /** @param {string} data */
   function onBye(data) {
-    const record = streams[streams.length - 1];
-    if (!record || record.byeAt !== null) return;
-    record.byeAt = link.now();
-    record.serverByeTime = serverTimeOf(data);
-    if (!polling && looksBuffered(record)) {
-      polling = true;
+    const verdict = watch.bye(data);
+    if (verdict === 'buffered') {
       console.info(
         'webrtc-cgi: this host delivers held responses only when they end (something buffers CGI output); ' +
           'switching to polling once a second. The self-check page (?mode=check) names the usual fix.',
       );
-      open();
-      return;
     }
-    if (firstStream) {
-      // The host streams: from now on the server's full hold (EventSource would otherwise
-      // reconnect to the same short-hold URL).
-      firstStream = false;
-      open();
-    }
+    // Polling, or (the host streams) from now on the server's full hold: EventSource would
+    // otherwise reconnect to the same URL.
+    if (verdict !== null) open();
   }
 
   /** @param {EventSource} es */
@@ -153,7 +124,7 @@ export function createEventStream(link, options) {
       source = null;
       es.close();
       link.setState('reconnecting');
-      scheduleProbe(backoff.next());
+      recovery.gaveUp();
       return;
     }
     // The browser retries by itself (a hold ended, or the network blinked). Only a retry
@@ -166,51 +137,11 @@ export function createEventStream(link, options) {
     }
   }
 
-  /** @param {number} delayMs */
-  function scheduleProbe(delayMs) {
-    if (retryTimer !== null) timers.clearTimeout(retryTimer);
-    retryTimer = timers.setTimeout(() => {
-      retryTimer = null;
-      probe();
-    }, delayMs);
-  }
-
-  /**
-   * EventSource hides the status of the answer that closed it, so a short request (hold=0)
-   * asks the same question again and reads the status: a 404 means this peer expired.
-   */
-  async function probe() {
-    if (!link.session() || link.stopped()) return;
-    const myGeneration = link.generation();
-    const response = await link.request(
-      link.url(link.sessionParams({ mode: 'sse', last: lastParam(), hold: '0' })),
-      { method: 'GET', headers: { Accept: 'text/event-stream' } },
-    );
-    // The probe's events are not processed: the stream opened next fetches them again,
-    // because `last` only deletes what was already processed.
-    response?.body?.cancel().catch(() => {});
-    if (myGeneration !== link.generation() || link.stopped()) return;
-    const status = response ? response.status : null;
-    const action = actionForStatus(status);
-    if (action === 'ok') {
-      if (options.wanted?.() ?? true) open();
-      return;
-    }
-    // 400 here means the server no longer accepts this peer's `last` (it forgot the peer's
-    // history), which a fresh join also cures.
-    if (action === 'rejoin' || status === 400) {
-      link.rejoin();
-      return;
-    }
-    link.setState('reconnecting');
-    scheduleProbe(retryDelay(response, backoff, link.now()));
-  }
-
   return {
     open,
     close,
     isOpen: () => source?.readyState === EVENT_SOURCE_OPEN,
-    streams: () => streams.map((record) => ({ ...record })),
-    polling: () => polling,
+    streams: watch.records,
+    polling: watch.polling,
   };
 }

@@ -1,7 +1,8 @@
-// The signaling transport: the one place that talks HTTP to the executable. It joins the room,
-// joins again under a new peer id when the server no longer knows this peer, and leaves; the
-// event stream (event-stream.js), the ordered POSTs (post-queue.js) and the renewal of TURN
-// credentials (ice-refresh.js) work for the session it holds, through one Link (link.js).
+// The signaling transport: the one place that talks HTTP to the executable. It joins the room
+// (join.js asks), joins again under a new peer id when the server no longer knows this peer,
+// and leaves; the event stream (event-stream.js), the ordered POSTs (post-queue.js) and the
+// renewal of TURN credentials (ice-refresh.js) work for the session it holds, through one
+// Link (link.js).
 // fetch, EventSource, sendBeacon and timers are injected, so nothing here touches a global at
 // import time.
 'use strict';
@@ -11,10 +12,11 @@ import { createBackoff } from './backoff.js';
 import { createEventStream } from './event-stream.js';
 import { createIceRefresh } from './ice-refresh.js';
 import { createInboxPoll } from './inbox-poll.js';
-import { retryDelay } from './link.js';
+import { requestJoin, sendLeave } from './join.js';
+import { createLink } from './link.js';
 import { createPostQueue } from './post-queue.js';
 import { createSealedSession } from './sealing.js';
-import { actionForStatus, apiUrl, createIdFilter, parseJoinInfo, parseServerMessage } from './protocol.js';
+import { createIdFilter, parseServerMessage } from './protocol.js';
 
 /**
  * The state of the transport, as the user should see it.
@@ -93,55 +95,16 @@ export function createTransport(options) {
   const joinBackoff = createBackoff({ baseMs: 1000, capMs: 30000, random });
   const ids = createIdFilter();
 
-  /** @type {import('./protocol.js').JoinInfo | null} */
-  let session = null;
-  // Every join, rejoin and leave starts a new generation; an answer that arrives for an older
-  // generation belongs to a session that no longer exists and is ignored.
-  let generation = 0;
-  let stopped = true;
-  /** @type {TransportState} */
-  let currentState = 'joining';
-
-  /** @type {import('./link.js').Link} */
-  const link = {
-    timers,
-    now,
-    session: () => session,
-    generation: () => generation,
-    stopped: () => stopped,
-    state: () => currentState,
-    setState(state, detail) {
-      if (state === currentState && detail === undefined) return;
-      currentState = state;
-      handlers.state(state, detail);
-    },
-    url: (params) => apiUrl(apiPath, params),
-    sessionParams(extra = {}) {
-      if (!session) throw new Error('no session');
-      return { room, peer: session.peer, token: session.token, ...extra };
-    },
-    sessionRequest(extra = {}) {
-      if (!session) throw new Error('no session');
-      return {
-        url: apiUrl(apiPath, { room, peer: session.peer, ...extra }),
-        headers: { 'X-Peer-Token': session.token },
-      };
-    },
-    async request(target, init) {
-      try {
-        return await fetchFn(target, { cache: 'no-store', credentials: 'same-origin', ...init });
-      } catch {
-        return null;
-      }
-    },
-    sleep: (ms) => new Promise((resolve) => timers.setTimeout(resolve, ms)),
-    rejoin: () => join(),
-  };
+  const { link, owner } = createLink({
+    apiPath, room, fetch: fetchFn, timers, now, rejoin: () => join(),
+    onState: (state, detail) => handlers.state(state, detail),
+  });
 
   /** @param {string} data */
   function onMessage(data) {
     const message = parseServerMessage(data);
     if (!message) return;
+    const session = link.session();
     if (sealed.active() && session) sealed.receive(session.peer, message, handlers.message);
     else handlers.message(message);
   }
@@ -162,91 +125,64 @@ export function createTransport(options) {
   const sealed = createSealedSession(link, options.seal ? { ...options.seal, room } : null,
     (reason) => handlers.tampered?.(reason));
 
-  async function join() {
-    generation += 1;
-    const myGeneration = generation;
+  function join() {
+    owner.newGeneration();
     stream.close();
     inbox.stop();
-    session = null;
+    owner.setSession(null);
     posts.clear();
     ids.reset();
     link.setState('joining');
-    for (;;) {
-      const response = await link.request(link.url({ mode: 'join', room, sealed: options.seal ? '1' : undefined }), { method: 'POST' });
-      if (myGeneration !== generation || stopped) return;
-      const action = actionForStatus(response ? response.status : null);
-      if (action === 'ok' && response) {
-        let info = null;
-        try {
-          info = parseJoinInfo(await response.json());
-        } catch {
-          info = null;
-        }
-        if (myGeneration !== generation || stopped) return;
-        if (!info) {
-          link.setState('error', 'The server answered the join request with something unreadable.');
-          return;
-        }
-        joinBackoff.reset();
-        session = info;
+    return requestJoin(link, { room, sealed: Boolean(options.seal), backoff: joinBackoff }, {
+      joined(info) {
+        owner.setSession(info);
         sealed.use(info.sealed);
         stream.open();
         ice.schedule(info.iceServersExpireAt);
         handlers.joined(info);
         posts.pump();
-        return;
-      }
-      if (action === 'full') {
-        link.setState('full');
-        return;
-      }
-      if (action !== 'retry') {
-        link.setState('error', `The server refused to join this room (HTTP ${response?.status}).`);
-        return;
-      }
-      await link.sleep(retryDelay(response, joinBackoff, now()));
-      if (myGeneration !== generation || stopped) return;
-    }
+      },
+      full: () => link.setState('full'),
+      error: (detail) => link.setState('error', detail),
+    });
   }
 
   return {
     start() {
-      stopped = false;
+      owner.start();
       join();
     },
     post(message) {
       // Without a session there is no connection a message could belong to: connections are
       // created only after a join, and a rejoin replaces them all.
-      if (stopped || !session) return;
+      const session = link.session();
+      if (link.stopped() || !session) return;
       if (sealed.active()) sealed.send(session.peer, message, posts.push);
       else posts.push(JSON.stringify({ to: message.to ?? null, type: message.type, data: message.data }));
     },
     leave() {
-      const ending = session;
-      stopped = true;
-      generation += 1;
+      const ending = link.session();
+      owner.stop();
+      owner.newGeneration();
       stream.close();
       inbox.stop();
       ice.cancel();
       posts.clear();
-      session = null;
+      owner.setSession(null);
       if (ending) {
         const target = link.url({ mode: 'leave', room, peer: ending.peer });
-        // sendBeacon survives the page being closed, but sends no headers: the token travels
-        // in its body. fetch with keepalive is the fallback, with the token in its header.
-        if (!sendBeacon(target, JSON.stringify({ token: ending.token }))) {
-          fetchFn(target, { method: 'POST', keepalive: true, headers: { 'X-Peer-Token': ending.token } }).catch(() => {});
-        }
+        sendLeave(target, ending.token, { sendBeacon, fetch: fetchFn });
       }
       link.setState('left');
     },
-    peerId: () => session?.peer ?? null,
-    state: () => currentState,
+    peerId: () => link.session()?.peer ?? null,
+    state: link.state,
     sealed: sealed.active,
     streams: stream.streams,
     polling: stream.polling,
     setQuiet(quiet) {
-      if (quiet === inbox.running() || stream.polling() || !session || stopped) return;
+      const session = link.session();
+      if (quiet === inbox.running() || stream.polling() || !session || link.stopped()) return;
       if (quiet) {
         stream.close();
         inbox.start(session.quietPollSeconds * 1000);
@@ -256,6 +192,6 @@ export function createTransport(options) {
       stream.open();
     },
     quiet: () => inbox.running(),
-    busy: () => !session || posts.size() > 0,
+    busy: () => !link.session() || posts.size() > 0,
   };
 }

@@ -1,17 +1,17 @@
 // Local media as the call sends it: the microphone and camera tracks with their on/off state
-// (one record per kind, so both go through the same code), the screen share (screen-share.js) that
+// (local-devices.js: one record per kind, so both go through the same code), the screen share (screen-share.js) that
 // takes the camera's place while it lasts, the self view, and the notices about missing devices. It
 // hands every change of an outgoing track to `sendTrack` and every change of state to
 // `announce`; it never touches a connection or the DOM.
 'use strict';
 
+import { createDevices } from './local-devices.js';
 import { classifyMediaError, describeMediaProblem, openLocalMedia, openTrack } from './media.js';
 import { createScreenShare } from './screen-share.js';
 
 /**
  * @typedef {{mic: boolean, camera: boolean, sharing: boolean}} MediaFlags
  * @typedef {'audio' | 'video'} Kind
- * @typedef {{track: MediaStreamTrack | null, on: boolean}} Device
  */
 
 /**
@@ -33,44 +33,24 @@ export function createLocalMedia(options) {
   // the one the self view plays, which changes as devices come and go.
   const stream = new options.MediaStream();
   const selfView = new options.MediaStream();
-  /** @type {Record<Kind, Device>} */
-  const devices = { audio: { track: null, on: true }, video: { track: null, on: true } };
   // While it lasts, the screen takes the camera's place in what is sent.
   const screen = createScreenShare(mediaDevices, async () => {
     await options.sendTrack('video', outgoing('video'));
     report();
   }, (text) => view.mediaNotice('screen', text));
-
-  /** @returns {MediaFlags} */
-  function flags() {
-    return {
-      mic: Boolean(devices.audio.track) && devices.audio.on,
-      camera: Boolean(devices.video.track) && devices.video.on,
-      sharing: Boolean(screen.track()),
-    };
-  }
-
-  /**
-   * The track sent as this kind: the screen takes the camera's place while shared.
-   * @param {Kind} kind
-   */
-  function outgoing(kind) {
-    return kind === 'video' ? screen.track() ?? devices.video.track : devices.audio.track;
-  }
+  const devices = createDevices(() => screen.track());
+  const { flags, outgoing } = devices;
 
   function report() {
     const video = outgoing('video');
-    // Only video goes to the self view: playing one's own microphone would echo.
-    for (const track of selfView.getTracks()) if (track !== video) selfView.removeTrack(track);
-    if (video && !selfView.getTracks().includes(video)) selfView.addTrack(video);
-    view.localMedia(selfView, { ...flags(), hasAudio: Boolean(devices.audio.track), hasVideo: Boolean(video) });
+    showOnly(selfView, video);
+    view.localMedia(selfView, { ...flags(), hasAudio: Boolean(devices.track('audio')), hasVideo: Boolean(video) });
     options.announce(flags());
   }
 
   /** @param {import('./media.js').MediaProblem | null} problem */
   function notice(problem) {
-    const got = { audio: Boolean(devices.audio.track), video: Boolean(devices.video.track) };
-    view.mediaNotice(problem, describeMediaProblem(problem, got));
+    view.mediaNotice(problem, describeMediaProblem(problem, devices.present()));
   }
 
   /**
@@ -85,7 +65,7 @@ export function createLocalMedia(options) {
     }
     try {
       const track = await openTrack(mediaDevices, kind, deviceId);
-      devices[kind] = { track, on: true };
+      devices.opened(kind, track);
       if (outgoing(kind) === track) await options.sendTrack(kind, track);
       notice(null);
     } catch (error) {
@@ -109,8 +89,7 @@ export function createLocalMedia(options) {
      * @returns {Promise<import('./media.js').LocalMedia> | null}
      */
     begin() {
-      devices.audio.on = true;
-      devices.video.on = true;
+      devices.turnOn();
       return options.secure ? openLocalMedia(mediaDevices) : null;
     },
 
@@ -130,8 +109,7 @@ export function createLocalMedia(options) {
           opened.video?.stop();
           return;
         }
-        devices.audio.track = opened.audio;
-        devices.video.track = opened.video;
+        devices.take(opened.audio, opened.video);
         notice(opened.problem);
         await Promise.all([options.sendTrack('audio', outgoing('audio')), options.sendTrack('video', outgoing('video'))]);
       }
@@ -145,48 +123,41 @@ export function createLocalMedia(options) {
      * @param {Kind} kind
      */
     async toggle(kind) {
-      const device = devices[kind];
-      if (!device.track) {
+      if (!devices.flip(kind)) {
         await enable(kind);
         return;
       }
-      device.on = !device.on;
-      device.track.enabled = device.on;
       report();
     },
 
     /**
-     * Switches to another camera or microphone. The old track is stopped first because phones
-     * cannot open two cameras at once.
+     * Switches to another camera or microphone; a kind that was off stays off.
      * @param {Kind} kind
      * @param {string} deviceId
      */
     async choose(kind, deviceId) {
-      const old = devices[kind];
-      if (old.track?.getSettings?.().deviceId === deviceId) return;
-      const wasOn = old.on;
-      old.track?.stop();
-      devices[kind] = { track: null, on: old.on };
+      const wasOn = devices.release(kind, deviceId);
+      if (wasOn === null) return;
       await enable(kind, deviceId);
-      const device = devices[kind];
-      if (device.track && !wasOn) {
-        device.on = false;
-        device.track.enabled = false;
-        report();
-      }
+      if (!wasOn && devices.mute(kind)) report();
     },
 
-    /** @param {Kind} kind */
-    currentDeviceId(kind) {
-      return devices[kind].track?.getSettings?.().deviceId ?? null;
-    },
+    currentDeviceId: devices.deviceId,
 
     /** Stops every local track (hang-up). */
     stopAll() {
-      for (const track of [devices.audio.track, devices.video.track]) track?.stop();
+      devices.stopAll();
       screen.drop();
-      devices.audio.track = null;
-      devices.video.track = null;
     },
   };
+}
+
+/**
+ * Puts only `video` in the self view: playing one's own microphone would echo.
+ * @param {MediaStream} selfView
+ * @param {MediaStreamTrack | null} video
+ */
+function showOnly(selfView, video) {
+  for (const track of selfView.getTracks()) if (track !== video) selfView.removeTrack(track);
+  if (video && !selfView.getTracks().includes(video)) selfView.addTrack(video);
 }

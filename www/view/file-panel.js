@@ -5,7 +5,7 @@
 'use strict';
 
 import { make } from './dom.js';
-import { formatBytes, sizeProblem } from '../ux/files.js';
+import { formatBytes, sizeProblem } from '../ux/file-format.js';
 
 /** @type {Record<string, string>} */
 const STATE_WORDS = {

@@ -1,27 +1,16 @@
-// The stage: one video tile per participant (the own one first made, remote ones inserted
-// before it), the waiting and "you left" panels, and the grid geometry that sizes them from
-// the stage's measured size (layout.js), with one pinned tile large above the others. Each
-// tile shows its participant's name, whether they speak, and (tile-extras.js) tools and line
-// quality. It writes peer-provided text only with textContent.
+// The tiles: one video tile per participant (video-tile.js; the own one first made, remote
+// ones inserted before it), what the call reports shown on the right one, and a tile pinned
+// or let go; stage.js lays them out. Each tile shows its participant's name, whether they
+// speak, and (tile-extras.js) tools and line quality. It writes peer-provided text only
+// with textContent.
 'use strict';
 
-import { displayName, initialsOf } from '../ux/display-name.js';
 import { SELF } from '../ux/monitor.js';
-import { chooseGrid } from './layout.js';
-import { peerHue, peerInitials, peerLabel } from './names.js';
+import { peerLabel } from './names.js';
+import { createStage } from './stage.js';
 import { decorateTile } from './tile-extras.js';
-
-/** Human words for RTCPeerConnection states, shown under each remote tile. */
-const STATE_WORDS = /** @type {Record<string, string>} */ ({
-  new: 'Connecting…',
-  checking: 'Connecting…',
-  connecting: 'Connecting…',
-  connected: '',
-  completed: '',
-  disconnected: 'Connection unstable…',
-  failed: 'Reconnecting…',
-  closed: 'Left',
-});
+import { bindEnableSound, makeTile, showConnectionState, showLocalMedia } from './video-tile.js';
+import { showName, showRemoteMedia, showRemoteStream, showSafetyCode, videoOf } from './video-tile.js';
 
 /**
  * @typedef {object} Page
@@ -31,108 +20,11 @@ const STATE_WORDS = /** @type {Record<string, string>} */ ({
  */
 
 /**
- * @param {Document} doc
- * @param {string | null} peerId null for the local tile.
- * @returns {HTMLElement}
- */
-function makeTile(doc, peerId) {
-  const tile = doc.createElement('figure');
-  tile.className = 'tile';
-  tile.dataset.camera = 'off';
-  tile.dataset.mic = 'on';
-  const video = doc.createElement('video');
-  video.autoplay = true;
-  video.playsInline = true;
-  video.setAttribute('playsinline', '');
-  const avatar = doc.createElement('div');
-  avatar.className = 'avatar';
-  avatar.setAttribute('aria-hidden', 'true');
-  const initials = doc.createElement('span');
-  avatar.append(initials);
-  const caption = doc.createElement('figcaption');
-  const name = doc.createElement('span');
-  name.className = 'name';
-  const muted = doc.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  muted.setAttribute('class', 'icon muted-icon');
-  muted.setAttribute('aria-hidden', 'true');
-  const use = doc.createElementNS('http://www.w3.org/2000/svg', 'use');
-  use.setAttribute('href', '#i-mic-off');
-  muted.append(use);
-  const state = doc.createElement('span');
-  state.className = 'state';
-  const safety = doc.createElement('span');
-  safety.className = 'safety';
-  caption.append(muted, name, state, safety);
-  tile.append(video, avatar, caption);
-
-  if (peerId === null) {
-    tile.dataset.self = 'true';
-    tile.dataset.peer = '';
-    video.muted = true;
-    video.setAttribute('muted', '');
-    name.textContent = 'You';
-    initials.textContent = 'You';
-    avatar.style.setProperty('--hue', '210');
-  } else {
-    tile.dataset.peer = peerId;
-    tile.dataset.state = 'new';
-    name.textContent = peerLabel(peerId);
-    initials.textContent = peerInitials(peerId);
-    avatar.style.setProperty('--hue', String(peerHue(peerId)));
-    state.textContent = STATE_WORDS.new;
-  }
-  return tile;
-}
-
-/** @param {HTMLElement} tile */
-const videoOf = (tile) => /** @type {HTMLVideoElement} */ (tile.querySelector('video'));
-
-/**
- * Plays `stream` in `video`. Browsers refuse to start sound without a gesture for a page that
- * holds no microphone (a user who denied it): the video plays muted then, and the
- * "Turn on sound" button brings the sound with one click.
- * @param {HTMLVideoElement} video
- * @param {MediaStream} stream
- * @param {HTMLElement} enableSound
- */
-function attach(video, stream, enableSound) {
-  if (video.srcObject !== stream) video.srcObject = stream;
-  const playing = video.play();
-  playing?.catch((error) => {
-    if (error?.name !== 'NotAllowedError' || video.muted) return;
-    video.muted = true;
-    video.dataset.wantsSound = 'true';
-    video.play().catch(() => {});
-    enableSound.hidden = false;
-  });
-}
-
-/**
- * @param {HTMLElement} tiles
- * @param {HTMLElement} enableSound
- */
-function bindEnableSound(tiles, enableSound) {
-  enableSound.addEventListener('click', () => {
-    for (const video of tiles.querySelectorAll('video')) {
-      const v = /** @type {HTMLVideoElement} */ (video);
-      if (v.dataset.wantsSound !== 'true') continue;
-      v.muted = false;
-      delete v.dataset.wantsSound;
-      v.play().catch(() => {});
-    }
-    enableSound.hidden = true;
-  });
-}
-
-/**
  * @param {Page} page
  */
 export function createTiles(page) {
-  const { doc, win, $ } = page;
-  const body = doc.body;
+  const { doc, $ } = page;
   const tiles = $('tiles');
-  const waiting = $('waiting');
-  const ended = $('ended');
   const enableSound = $('enable-sound');
   /** @type {Map<string, HTMLElement>} */
   const remoteTiles = new Map();
@@ -142,13 +34,12 @@ export function createTiles(page) {
   tiles.prepend(selfTile);
   extras.set(SELF, decorateTile(doc, selfTile, { remote: false, onPin: () => pin(SELF) }));
   extras.get(SELF)?.setLabel('You');
-  let callState = 'joining';
-  /** The pinned tile's key (a peer id, or SELF), or null. */
-  let pinned = /** @type {string | null} */ (null);
+  const stage = createStage(page, selfTile, remoteTiles);
+  const { layout } = stage;
 
   /** @param {string} key */
   function pin(key) {
-    pinned = pinned === key ? null : key;
+    const pinned = stage.togglePin(key);
     for (const [other, extra] of extras) extra.setPinned(other === pinned);
     layout();
   }
@@ -156,93 +47,27 @@ export function createTiles(page) {
   /** @param {string} key */
   const tileOf = (key) => (key === SELF ? selfTile : remoteTiles.get(key));
 
-  // The stage's size as the ResizeObserver last reported it. Asking the DOM instead
-  // (getBoundingClientRect) would make the browser lay the page out again on the spot, at
-  // every tile added or state changed: measured, that was the page's costliest script while a
-  // call was starting.
-  let stageWidth = win.innerWidth;
-  let stageHeight = win.innerHeight;
-
-  function layout() {
-    const remoteCount = remoteTiles.size;
-    body.dataset.peers = String(remoteCount);
-    const inCall = callState !== 'left' && callState !== 'full' && callState !== 'incomplete';
-    waiting.hidden = !(inCall && remoteCount === 0 && callState !== 'joining' && callState !== 'error');
-    ended.hidden = callState !== 'left';
-    selfTile.hidden = callState === 'left';
-    const spotlight = pinned !== null && tileOf(pinned) !== undefined && !tileOf(pinned)?.hidden;
-    // With one other person the self view shrinks into a corner, as in a phone call.
-    const pip = remoteCount === 1 && inCall && !spotlight;
-    selfTile.classList.toggle('pip', pip);
-    tiles.dataset.spotlight = String(spotlight);
-    // The waiting card takes a grid cell of its own, so it sits beside the self view.
-    const items = remoteCount + (pip || selfTile.hidden ? 0 : 1) + (waiting.hidden ? 0 : 1);
-    const rect = { width: stageWidth, height: stageHeight };
-    const gap = rect.width < 500 ? 6 : 10;
-    if (spotlight) {
-      // The pinned tile takes the stage above a strip of the others.
-      const others = items - 1;
-      const strip = others > 0 ? Math.max(64, Math.round(rect.height * 0.22)) : 0;
-      const big = chooseGrid(1, rect.width, rect.height - strip - (others > 0 ? gap : 0), { gap, minAspect: 9 / 16 });
-      const small = chooseGrid(Math.max(1, others), rect.width, strip, { gap, minAspect: 4 / 3 });
-      tiles.style.setProperty('--spot-width', `${Math.floor(big.tileWidth)}px`);
-      tiles.style.setProperty('--spot-height', `${Math.floor(big.tileHeight)}px`);
-      setGrid(small, gap, Math.max(Math.floor(big.tileWidth), small.columns * Math.floor(small.tileWidth) + (small.columns - 1) * gap));
-      return;
-    }
-    // A lone tile may take the stage's own shape (a phone held upright); several tiles on a
-    // wide stage stay landscape, so that a face is not cropped into a narrow strip.
-    const minAspect = items <= 1 ? 9 / 16 : rect.width > rect.height ? 4 / 3 : 3 / 4;
-    const grid = chooseGrid(Math.max(1, items), rect.width, rect.height, { gap, minAspect });
-    setGrid(grid, gap, grid.columns * Math.floor(grid.tileWidth) + (grid.columns - 1) * gap);
-  }
-
   /**
-   * @param {{columns: number, tileWidth: number, tileHeight: number}} grid
-   * @param {number} gap
-   * @param {number} gridWidth
+   * Runs `show` on a remote peer's tile, if it has one.
+   * @param {string} peerId
+   * @param {(tile: HTMLElement) => void} show
    */
-  function setGrid(grid, gap, gridWidth) {
-    tiles.style.setProperty('--columns', String(grid.columns));
-    tiles.style.setProperty('--tile-width', `${Math.floor(grid.tileWidth)}px`);
-    tiles.style.setProperty('--tile-height', `${Math.floor(grid.tileHeight)}px`);
-    tiles.style.setProperty('--grid-width', `${gridWidth}px`);
-    tiles.style.setProperty('--gap', `${gap}px`);
+  function withRemote(peerId, show) {
+    const tile = remoteTiles.get(peerId);
+    if (tile) show(tile);
   }
-
-  new win.ResizeObserver((entries) => {
-    const entry = entries[entries.length - 1];
-    const box = entry.borderBoxSize?.[0];
-    stageWidth = box ? box.inlineSize : entry.contentRect.width;
-    stageHeight = box ? box.blockSize : entry.contentRect.height;
-    layout();
-  }).observe($('stage'));
 
   bindEnableSound(tiles, enableSound);
 
   return {
     layout,
-    /** @param {string} state */
-    callState(state) {
-      callState = state;
-      layout();
-    },
+    callState: stage.callState,
     /** @param {string | null} peerId */
     selfId(peerId) {
       selfTile.dataset.peer = peerId ?? '';
     },
-    /**
-     * @param {MediaStream} stream
-     * @param {import('../rtc/local-media.js').MediaFlags & {hasVideo: boolean}} flags
-     */
-    localMedia(stream, flags) {
-      const video = videoOf(selfTile);
-      if (flags.hasVideo) attach(video, stream, enableSound);
-      else video.srcObject = null;
-      selfTile.dataset.camera = flags.hasVideo && (flags.camera || flags.sharing) ? 'on' : 'off';
-      selfTile.dataset.mic = flags.mic ? 'on' : 'off';
-      selfTile.dataset.sharing = String(flags.sharing);
-    },
+    /** @type {(stream: MediaStream, flags: import('./video-tile.js').LocalFlags) => void} */
+    localMedia: (stream, flags) => showLocalMedia(selfTile, stream, flags, enableSound),
     /** @param {string} peerId */
     peerAdded(peerId) {
       if (remoteTiles.has(peerId)) return;
@@ -261,55 +86,19 @@ export function createTiles(page) {
       remoteTiles.delete(peerId);
       extras.get(peerId)?.remove();
       extras.delete(peerId);
-      if (pinned === peerId) pinned = null;
+      stage.forget(peerId);
       videoOf(tile).srcObject = null;
       tile.remove();
       layout();
     },
-    /**
-     * @param {string} peerId
-     * @param {string} state
-     */
-    peerConnectionState(peerId, state) {
-      const tile = remoteTiles.get(peerId);
-      if (!tile) return;
-      tile.dataset.state = state;
-      /** @type {HTMLElement} */ (tile.querySelector('.state')).textContent = STATE_WORDS[state] ?? state;
-    },
-    /**
-     * @param {string} peerId
-     * @param {string} code
-     */
-    peerSafetyCode(peerId, code) {
-      const tile = remoteTiles.get(peerId);
-      if (!tile) return;
-      tile.dataset.safetyCode = code;
-      /** @type {HTMLElement} */ (tile.querySelector('.safety')).textContent = `Code ${code}`;
-    },
-    /**
-     * @param {string} peerId
-     * @param {MediaStream} stream
-     */
-    peerStream(peerId, stream) {
-      const tile = remoteTiles.get(peerId);
-      if (!tile) return;
-      attach(videoOf(tile), stream, enableSound);
-      if (stream.getVideoTracks().length > 0 && tile.dataset.cameraKnown !== 'true') {
-        tile.dataset.camera = 'on';
-      }
-    },
-    /**
-     * @param {string} peerId
-     * @param {import('../rtc/local-media.js').MediaFlags} flags
-     */
-    peerMedia(peerId, flags) {
-      const tile = remoteTiles.get(peerId);
-      if (!tile) return;
-      tile.dataset.cameraKnown = 'true';
-      tile.dataset.camera = flags.camera || flags.sharing ? 'on' : 'off';
-      tile.dataset.mic = flags.mic ? 'on' : 'off';
-      tile.dataset.sharing = String(flags.sharing);
-    },
+    /** @type {(peerId: string, state: string) => void} */
+    peerConnectionState: (peerId, state) => withRemote(peerId, (tile) => showConnectionState(tile, state)),
+    /** @type {(peerId: string, code: string) => void} */
+    peerSafetyCode: (peerId, code) => withRemote(peerId, (tile) => showSafetyCode(tile, code)),
+    /** @type {(peerId: string, stream: MediaStream) => void} */
+    peerStream: (peerId, stream) => withRemote(peerId, (tile) => showRemoteStream(tile, stream, enableSound)),
+    /** @type {(peerId: string, flags: import('../rtc/local-media.js').MediaFlags) => void} */
+    peerMedia: (peerId, flags) => withRemote(peerId, (tile) => showRemoteMedia(tile, flags)),
     /**
      * Shows the name a participant goes by ('' for none: the neutral label stays).
      * @param {string} key A peer id, or SELF.
@@ -317,12 +106,7 @@ export function createTiles(page) {
      */
     name(key, name) {
       const tile = tileOf(key);
-      if (!tile) return;
-      const label = key === SELF ? (name ? `${name} (you)` : 'You') : displayName(name, key);
-      /** @type {HTMLElement} */ (tile.querySelector('.name')).textContent = label;
-      const initials = name ? initialsOf(name) : key === SELF ? 'You' : peerInitials(key);
-      /** @type {HTMLElement} */ (tile.querySelector('.avatar span')).textContent = initials;
-      extras.get(key)?.setLabel(label);
+      if (tile) extras.get(key)?.setLabel(showName(tile, key, name));
     },
     /** @param {import('../ux/speaker.js').SpeakerState} state */
     speakers(state) {
@@ -331,12 +115,7 @@ export function createTiles(page) {
         if (tile) tile.dataset.speaking = String(state.active === key);
       }
     },
-    /**
-     * @param {string} peerId
-     * @param {import('../ux/quality.js').LineQuality} line
-     */
-    quality(peerId, line) {
-      extras.get(peerId)?.quality(line);
-    },
+    /** @type {(peerId: string, line: import('../ux/quality.js').LineQuality) => void} */
+    quality: (peerId, line) => extras.get(peerId)?.quality(line),
   };
 }

@@ -3,17 +3,16 @@
 // device dialog (devices-dialog.js), the security panel (security-panel.js), the status
 // banner (status-banner.js), the notices (notices.js), the name card and the shortcuts
 // (shortcut-keys.js) — into the view the call reports to, and binds their clicks to the call.
-// It keeps the names peers go by, and the own one and the chosen video upload budget in
-// localStorage (the name goes only to the peers, never to the server). It sets the room's
+// It keeps the names peers go by; remembered.js keeps the own one and the chosen video
+// upload budget in localStorage. It sets the room's
 // name and link, and the body's data attributes that end-to-end tests read (see app.js). It
 // reads the DOM only inside createUi, never at import time.
 'use strict';
 
-import { parseBudget, UPLINK_STORAGE_KEY } from '../ux/bitrate.js';
-import { displayName, loadName, saveName } from '../ux/display-name.js';
+import { displayName } from '../ux/display-name.js';
 import { createFilePanel } from './file-panel.js';
 import { SELF } from '../ux/monitor.js';
-import { createNameCard } from './name-card.js';
+import { bindName, bindUplink, openStorage } from './remembered.js';
 import { createChatPanel } from './chat-panel.js';
 import { createControls } from './controls.js';
 import { createDevicesDialog } from './devices-dialog.js';
@@ -54,13 +53,7 @@ export function createUi(doc, options) {
   /** @type {Set<string>} */
   const present = new Set();
   const refreshPeers = () => files.setPeers([...present].map((id) => ({ id, label: labelOf(id) })));
-  /** @type {Storage | null} */
-  let storage = null;
-  try {
-    storage = win.localStorage;
-  } catch {
-    // Storage refused (privacy settings): the name is asked again next time.
-  }
+  const storage = openStorage(win);
   const security = createSecurityPanel(page);
 
   page.$('room-name').textContent = options.room;
@@ -123,59 +116,6 @@ export function createUi(doc, options) {
     },
   };
 
-  /**
-   * Asks for the name once (prefilled from the last visit) and lets the device dialog change
-   * it during the call.
-   * @param {Call} call
-   */
-  function bindName(call) {
-    const field = /** @type {HTMLInputElement} */ (page.$('name-field'));
-    /** @param {string} raw */
-    const rename = (raw) => {
-      const clean = call.setName(raw);
-      saveName(storage, clean);
-      tiles.name(SELF, clean);
-      field.value = clean;
-      card.hide();
-    };
-    const initial = loadName(storage);
-    const card = createNameCard(doc, { initial, onName: rename });
-    page.$('stage').append(card.root);
-    field.value = initial;
-    tiles.name(SELF, call.setName(initial));
-    field.addEventListener('change', () => rename(field.value));
-  }
-
-  /**
-   * The video upload budget: chosen in the device dialog, remembered in localStorage.
-   * @param {Call} call
-   */
-  function bindUplink(call) {
-    const select = /** @type {HTMLSelectElement} */ (page.$('uplink-select'));
-    /** @param {string | null} raw */
-    const apply = (raw) => {
-      const bits = parseBudget(raw);
-      select.value = String(bits);
-      call.setUplinkBudget(bits);
-      return bits;
-    };
-    let remembered = null;
-    try {
-      remembered = storage?.getItem(UPLINK_STORAGE_KEY) ?? null;
-    } catch {
-      // As for the name: storage refused, the default holds.
-    }
-    apply(remembered);
-    select.addEventListener('change', () => {
-      const bits = apply(select.value);
-      try {
-        storage?.setItem(UPLINK_STORAGE_KEY, String(bits));
-      } catch {
-        // Not remembered; it still holds for this call.
-      }
-    });
-  }
-
   /** @param {Call} call */
   function bind(call) {
     controls.bind(call, () => {
@@ -187,8 +127,8 @@ export function createUi(doc, options) {
     devices.bind(call);
     notices.bind(call);
     boundCall = call;
-    bindName(call);
-    bindUplink(call);
+    bindName(page, storage, call, (name) => tiles.name(SELF, name));
+    bindUplink(page, storage, call);
     bindShortcuts(page, call);
     // Browsers hold audio analysis until the person interacts with the page.
     for (const type of ['pointerdown', 'keydown']) doc.addEventListener(type, () => call.resumeAudio(), { capture: true });

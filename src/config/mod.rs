@@ -6,13 +6,17 @@
 //! file and nothing else; where the default data directory goes is the store's choice
 //! (`store::location`), which `place_data_dir` asks for.
 
-use std::collections::{BTreeMap, HashMap};
+mod file;
+
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
+
+use file::TurnFile;
 
 use crate::address::Network;
 use crate::error::{Error, Result};
@@ -83,61 +87,13 @@ pub struct TurnSettings {
     pub ttl_seconds: u32,
 }
 
-#[derive(Deserialize)]
-struct SettingsFile {
-    data_dir: Option<String>,
-    hold_seconds: Option<u32>,
-    retry_ms: Option<u32>,
-    peer_timeout_seconds: Option<u32>,
-    quiet_poll_seconds: Option<u32>,
-    max_peers: Option<u32>,
-    max_body_bytes: Option<u64>,
-    max_backlog_bytes: Option<u64>,
-    max_joins_per_minute: Option<u32>,
-    max_posts_per_second: Option<u32>,
-    max_site_joins_per_minute: Option<u32>,
-    max_held_streams: Option<u32>,
-    max_held_streams_per_address: Option<u32>,
-    max_rooms: Option<u32>,
-    max_data_bytes: Option<u64>,
-    trusted_proxies: Option<Vec<String>>,
-    ice_servers: Option<Value>,
-    turn: Option<TurnFile>,
-    ice_transport_policy: Option<IceTransportPolicy>,
-    /// Every other key: notes (starting with "_") are skipped, the rest refused by name.
-    #[serde(flatten)]
-    other: BTreeMap<String, Value>,
-}
-
-/// The keys of `SettingsFile`, for the message that refuses another one.
-const KNOWN_KEYS: &[&str] = &[
-    "data_dir",
-    "hold_seconds",
-    "retry_ms",
-    "peer_timeout_seconds",
-    "quiet_poll_seconds",
-    "max_peers",
-    "max_body_bytes",
-    "max_backlog_bytes",
-    "max_joins_per_minute",
-    "max_posts_per_second",
-    "max_site_joins_per_minute",
-    "max_held_streams",
-    "max_held_streams_per_address",
-    "max_rooms",
-    "max_data_bytes",
-    "trusted_proxies",
-    "ice_servers",
-    "ice_transport_policy",
-    "turn",
-];
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TurnFile {
-    urls: Value,
-    secret: String,
-    ttl_seconds: Option<u32>,
+/// `bounded!(file.KEY, DEFAULT, LOW, HIGH)`: the value of KEY, or DEFAULT when the file
+/// leaves it out, refused outside LOW..=HIGH with a message that names KEY. The name is the
+/// field's own, so the message cannot name another key.
+macro_rules! bounded {
+    ($file:ident . $key:ident, $default:expr, $low:expr, $high:expr) => {
+        in_range(stringify!($key), $file.$key, $default, $low, $high)
+    };
 }
 
 impl Settings {
@@ -212,26 +168,11 @@ impl Settings {
 
     /// Validates settings text. Relative `data_dir` values are taken relative to `base`.
     pub fn parse(text: &str, base: &Path, source: Option<PathBuf>) -> Result<Settings> {
-        let file = parse_file(text)?;
-        // JSON has no comments: keys starting with "_" are notes, as in the shipped
-        // webrtc.example.json, which explains each setting in such a key beside it.
-        let unknown: Vec<&str> = (file.other.keys())
-            .map(String::as_str)
-            .filter(|key| !key.starts_with('_'))
-            .collect();
-        if !unknown.is_empty() {
-            return Err(Error::Settings(unknown_keys_message(&unknown)));
-        }
+        let file = file::parse(text)?;
 
-        let hold_seconds = in_range("hold_seconds", file.hold_seconds, 20, 0, 50)?;
-        let retry_ms = in_range("retry_ms", file.retry_ms, 500, 100, 60_000)?;
-        let peer_timeout_seconds = in_range(
-            "peer_timeout_seconds",
-            file.peer_timeout_seconds,
-            40,
-            5,
-            3600,
-        )?;
+        let hold_seconds = bounded!(file.hold_seconds, 20, 0, 50)?;
+        let retry_ms = bounded!(file.retry_ms, 500, 100, 60_000)?;
+        let peer_timeout_seconds = bounded!(file.peer_timeout_seconds, 40, 5, 3600)?;
         if peer_timeout_seconds < hold_seconds + 5 {
             return Err(Error::Settings(format!(
                 "{SETTINGS_FILE_NAME}: peer_timeout_seconds must be at least hold_seconds + 5, or held peers would expire"
@@ -240,71 +181,25 @@ impl Settings {
         // Each read marks the peer present; two may fail (a host's 508) before it would expire.
         // The default shrinks with a short presence timeout; a value given must fit it.
         let fitting_default = (peer_timeout_seconds / 3).clamp(1, 10);
-        let quiet_poll_seconds = in_range(
-            "quiet_poll_seconds",
-            file.quiet_poll_seconds,
-            fitting_default,
-            1,
-            1800,
-        )?;
+        let quiet_poll_seconds = bounded!(file.quiet_poll_seconds, fitting_default, 1, 1800)?;
         if quiet_poll_seconds * 3 > peer_timeout_seconds {
             return Err(Error::Settings(format!(
                 "{SETTINGS_FILE_NAME}: quiet_poll_seconds must be at most a third of peer_timeout_seconds, or quiet peers would expire"
             )));
         }
-        let max_peers = in_range("max_peers", file.max_peers, 6, 2, 16)? as usize;
-        let max_body_bytes = in_range(
-            "max_body_bytes",
-            file.max_body_bytes,
-            64 * 1024,
-            1024,
-            1 << 20,
-        )?;
-        let max_backlog_bytes = in_range(
-            "max_backlog_bytes",
-            file.max_backlog_bytes,
-            256 * 1024,
-            max_body_bytes,
-            64 << 20,
-        )?;
-        let max_joins_per_minute = in_range(
-            "max_joins_per_minute",
-            file.max_joins_per_minute,
-            60,
-            1,
-            100_000,
-        )?;
-        let max_posts_per_second = in_range(
-            "max_posts_per_second",
-            file.max_posts_per_second,
-            50,
-            1,
-            100_000,
-        )?;
+        let max_peers = bounded!(file.max_peers, 6, 2, 16)? as usize;
+        let max_body_bytes = bounded!(file.max_body_bytes, 64 * 1024, 1024, 1 << 20)?;
+        let max_backlog_bytes =
+            bounded!(file.max_backlog_bytes, 256 * 1024, max_body_bytes, 64 << 20)?;
+        let max_joins_per_minute = bounded!(file.max_joins_per_minute, 60, 1, 100_000)?;
+        let max_posts_per_second = bounded!(file.max_posts_per_second, 50, 1, 100_000)?;
 
-        let max_site_joins_per_minute = in_range(
-            "max_site_joins_per_minute",
-            file.max_site_joins_per_minute,
-            300,
-            1,
-            1_000_000,
-        )?;
-        let max_held_streams = in_range("max_held_streams", file.max_held_streams, 12, 0, 1000)?;
-        let max_held_streams_per_address = in_range(
-            "max_held_streams_per_address",
-            file.max_held_streams_per_address,
-            4,
-            1,
-            1000,
-        )?;
-        let max_rooms = in_range("max_rooms", file.max_rooms, 100, 1, 100_000)?;
-        let max_data_bytes = in_range(
-            "max_data_bytes",
-            file.max_data_bytes,
-            32 << 20,
-            1 << 20,
-            1 << 40,
-        )?;
+        let max_site_joins_per_minute =
+            bounded!(file.max_site_joins_per_minute, 300, 1, 1_000_000)?;
+        let max_held_streams = bounded!(file.max_held_streams, 12, 0, 1000)?;
+        let max_held_streams_per_address = bounded!(file.max_held_streams_per_address, 4, 1, 1000)?;
+        let max_rooms = bounded!(file.max_rooms, 100, 1, 100_000)?;
+        let max_data_bytes = bounded!(file.max_data_bytes, 32 << 20, 1 << 20, 1 << 40)?;
         let trusted_proxies = file
             .trusted_proxies
             .unwrap_or_default()
@@ -361,115 +256,6 @@ impl Settings {
             source,
         })
     }
-}
-
-/// What each key of the settings file holds, for messages about a value of the wrong type.
-const EXPECTED: &[(&str, &str)] = &[
-    ("data_dir", "a folder path (text)"),
-    (
-        "ice_servers",
-        "a list of objects like {\"urls\": \"stun:host:3478\"}",
-    ),
-    (
-        "turn",
-        "an object {\"urls\": ..., \"secret\": \"...\", \"ttl_seconds\": N}",
-    ),
-    ("turn.urls", "a turn: URL or a list of them"),
-    ("turn.secret", "text (coturn's static-auth-secret)"),
-    ("ice_transport_policy", "\"all\" or \"relay\""),
-    (
-        "trusted_proxies",
-        "a list of addresses or networks, like \"203.0.113.7\" or \"2001:db8::/32\"",
-    ),
-];
-
-/// Parses the file's JSON. serde's own messages quote the offending value, and a settings
-/// error is shown to visitors (a 500 page), so they are replaced by ones that name the key
-/// and what it must hold, never the value given: it may be a secret.
-fn parse_file(text: &str) -> Result<SettingsFile> {
-    let value: Value = serde_json::from_str(text).map_err(|error| {
-        Error::Settings(format!(
-            "{SETTINGS_FILE_NAME} is not valid JSON (line {}, column {})",
-            error.line(),
-            error.column()
-        ))
-    })?;
-    let Value::Object(fields) = &value else {
-        return Err(Error::Settings(format!(
-            "{SETTINGS_FILE_NAME} must hold one JSON object {{\"key\": value, ...}}"
-        )));
-    };
-    if let Ok(file) = serde_json::from_value::<SettingsFile>(value.clone()) {
-        return Ok(file);
-    }
-    // Finds the key that fails on its own; an unknown key fails with its name only.
-    for (key, field) in fields {
-        let alone = serde_json::json!({ key.as_str(): field });
-        let Err(error) = serde_json::from_value::<SettingsFile>(alone) else {
-            continue;
-        };
-        if error.to_string().starts_with("unknown field") {
-            return Err(Error::Settings(format!(
-                "{SETTINGS_FILE_NAME}: unknown field `{}`",
-                shown_key(key)
-            )));
-        }
-        let path = match (key.as_str(), field) {
-            ("turn", Value::Object(turn)) => turn_key_at_fault(turn),
-            _ => key.clone(),
-        };
-        let expected = EXPECTED
-            .iter()
-            .find(|(name, _)| *name == path)
-            .map_or("a whole number", |(_, expected)| expected);
-        return Err(Error::Settings(format!(
-            "{SETTINGS_FILE_NAME}: {} must be {expected}",
-            shown_key(&path)
-        )));
-    }
-    Err(Error::Settings(format!(
-        "{SETTINGS_FILE_NAME} has an invalid value"
-    )))
-}
-
-/// Which key of a `turn` object fails, as `turn.KEY`.
-fn turn_key_at_fault(turn: &serde_json::Map<String, Value>) -> String {
-    let complete = |key: &str, field: &Value| {
-        let mut probe = serde_json::json!({"urls": "turn:x", "secret": "s"});
-        probe[key] = field.clone();
-        probe
-    };
-    for (key, field) in turn {
-        if serde_json::from_value::<TurnFile>(complete(key, field)).is_err() {
-            if !["urls", "secret", "ttl_seconds"].contains(&key.as_str()) {
-                return format!("turn (unknown field `{}`)", shown_key(key));
-            }
-            return format!("turn.{key}");
-        }
-    }
-    "turn (it needs urls and secret)".to_string()
-}
-
-/// Keys are names the site owner typed, not values, but are shortened all the same.
-fn shown_key(key: &str) -> String {
-    key.chars().take(40).collect()
-}
-
-/// Names the keys and this version: a key from the guide of a newer version is refused by an
-/// older program, and the self-check page shows this message.
-fn unknown_keys_message(unknown: &[&str]) -> String {
-    let (noun, pronoun) = if unknown.len() == 1 {
-        ("field", "it")
-    } else {
-        ("fields", "they")
-    };
-    let names: Vec<String> = unknown.iter().map(|key| format!("`{key}`")).collect();
-    format!(
-        "{SETTINGS_FILE_NAME}: unknown {noun} {}: webrtc-cgi {} does not know {pronoun}. A setting from the guide of a newer version needs that newer webrtc.cgi; otherwise check the spelling (known: {}; keys starting with _ are notes)",
-        names.join(", "),
-        env!("CARGO_PKG_VERSION"),
-        KNOWN_KEYS.join(", ")
-    )
 }
 
 fn in_range<T>(key: &str, value: Option<T>, default: T, low: T, high: T) -> Result<T>
@@ -722,7 +508,7 @@ mod tests {
         check_error(r#"{"b": 1, "a": 2}"#, "unknown fields `a`, `b`");
         check_error(r#"{"b": 1}"#, "known: data_dir, hold_seconds,");
         // Every key the list names really is one: none of them is refused as unknown.
-        for key in KNOWN_KEYS {
+        for key in file::known_keys() {
             match parse(&format!(r#"{{"{key}": true}}"#)) {
                 Err(Error::Settings(message)) => {
                     assert!(!message.contains("unknown field"), "{key}: {message}")
@@ -734,7 +520,7 @@ mod tests {
 
     #[test]
     fn the_shipped_example_is_valid_and_holds_the_defaults() {
-        let example = include_str!("../scripts/deploy/webrtc.example.json");
+        let example = include_str!("../../scripts/deploy/webrtc.example.json");
         let settings = parse(example).unwrap();
         let defaults = parse("{}").unwrap();
         assert_eq!(format!("{settings:?}"), format!("{defaults:?}"));
