@@ -12,11 +12,13 @@ async function pair() {
   const reports = { alice: [], bob: [] };
   const alice = createSealing({ crypto, key, room: 'room1', onTampered: (reason) => reports.alice.push(reason) });
   const bob = createSealing({ crypto, key, room: 'room1', onTampered: (reason) => reports.bob.push(reason) });
+  sides = [alice, bob];
   return { alice, bob, reports };
 }
 
-/** Waits for every queued seal and open to finish. */
-const drain = () => new Promise((resolve) => setTimeout(resolve, 50));
+/** Waits for every queued seal and open of both sides to finish (WebCrypto answers later on a busy machine). */
+let sides = [];
+const drain = () => Promise.all(sides.map((side) => side.idle()));
 
 test('messages sealed one after another arrive opened, complete and in order', async () => {
   const { alice, bob, reports } = await pair();

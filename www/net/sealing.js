@@ -92,6 +92,9 @@ export function createSealing(options) {
     reset() {
       guard.reset();
     },
+
+    /** Resolves once everything sealed and opened so far has been handed on (or dropped). */
+    idle: () => Promise.all([outgoing, incoming]).then(() => undefined),
   };
 }
 
