@@ -285,13 +285,15 @@ def print_table(rows, meta):
     if meta["server_note"]:
         out.append("server: " + meta["server_note"])
     out.append("")
-    line = "  ".join(h.ljust(widths[i]) for i, h in enumerate(headers))
-    out.append(line)
-    out.append("-" * len(line))
-    for row in cells[1:]:
-        out.append("  ".join(cell.ljust(widths[i]) if i in (0, 5, 6, 7, 8) else
-                             cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip())
-    out.append("")
+    # A run of sections without rows of their own (--only handshake or economy) has no table.
+    if rows:
+        line = "  ".join(h.ljust(widths[i]) for i, h in enumerate(headers))
+        out.append(line)
+        out.append("-" * len(line))
+        for row in cells[1:]:
+            out.append("  ".join(cell.ljust(widths[i]) if i in (0, 5, 6, 7, 8) else
+                                 cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        out.append("")
     if meta.get("connect"):
         out += meta["connect"] + [""]
     for note in meta["notes"]:
