@@ -14,6 +14,7 @@ bench's Apache only; leaves every peer it joined.
 
 import os
 import random
+import statistics
 import time
 
 from target import KeepAlive, Target, creds, log, message_body, unique
@@ -76,6 +77,9 @@ def measure(bench, bursts):
         results[name] = {}
         for mode in MODES:
             entry = summary(samples[name][mode])
+            # The mean too: where only some requests meet the wait, it is what they cost on
+            # average, which the median does not show.
+            entry["mean"] = statistics.fmean(samples[name][mode]) if samples[name][mode] else None
             entry["unexpected_status"] = unexpected[name][mode]
             entry["unit"] = "ms"
             results[name][mode] = entry

@@ -62,7 +62,9 @@ def build_rows(results):
             rows.append(stat_row(f"keep-alive {label}, {auto_label}"
                                  + (f" (unexpected status {errors})" if errors else ""),
                                  auto, fmt_ms))
-            rows.append(stat_row(f"  the same, hand-over off ({ratio:.2f}x)" if ratio else
+            means = (f", mean {fmt_ms(off['mean'])} vs {fmt_ms(auto['mean'])}"
+                     if off.get("mean") and auto.get("mean") else "")
+            rows.append(stat_row(f"  the same, hand-over off ({ratio:.2f}x{means})" if ratio else
                                  "  the same, hand-over off", off, fmt_ms, text, met))
     throughput = results.get("throughput")
     if throughput:
