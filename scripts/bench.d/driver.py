@@ -173,7 +173,8 @@ def main():
             "\"hand_over\": \"auto\", which hands over here; a copy beside it with \"off\"), "
             "bursts of 10 sequential requests of one mode on one copy in random order, the first "
             "of each burst and any on a reopened connection not counted; timed from sending the "
-            "request to the end of its answer; ratio = off median / auto median.",
+            "request to the end of its answer; ratios = off / auto of the medians and of the "
+            "means (judged: without the hand-over only some requests meet Apache's wait).",
             "posts/s: wrk, 4 connections (keep-alive), each posting to its own 2-peer room; "
             "recipients read through held streams (hold 5 s, reconnecting with Last-Event-ID) "
             "and a final read; lost = answered 202 but never delivered.",

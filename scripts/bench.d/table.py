@@ -57,15 +57,17 @@ def build_rows(results):
         for mode, label in (("page", "page ?room=R"), ("post", "post"), ("sse", "sse hold=0")):
             auto, off = handover["auto"][mode], handover["off"][mode]
             ratio = handover["off_over_auto"][mode]
-            text, met = goal("handover", ratio, ratio, mode=mode)
+            mean_ratio = handover.get("off_over_auto_mean", {}).get(mode)
+            text, met = goal("handover", mean_ratio, mean_ratio, mode=mode)
             errors = auto["unexpected_status"] + off["unexpected_status"]
             rows.append(stat_row(f"keep-alive {label}, {auto_label}"
                                  + (f" (unexpected status {errors})" if errors else ""),
                                  auto, fmt_ms))
-            means = (f", mean {fmt_ms(off['mean'])} vs {fmt_ms(auto['mean'])}"
-                     if off.get("mean") and auto.get("mean") else "")
-            rows.append(stat_row(f"  the same, hand-over off ({ratio:.2f}x{means})" if ratio else
-                                 "  the same, hand-over off", off, fmt_ms, text, met))
+            medians = f"median {ratio:.2f}x" if ratio else "median -"
+            means = (f", mean {mean_ratio:.2f}x: {fmt_ms(off['mean'])} vs {fmt_ms(auto['mean'])}"
+                     if mean_ratio else "")
+            rows.append(stat_row(f"  the same, hand-over off ({medians}{means})", off, fmt_ms,
+                                 text, met))
     throughput = results.get("throughput")
     if throughput:
         rate = throughput["posts_per_second"]
