@@ -4,10 +4,13 @@
 //! wrapper (nginx's fcgiwrap) that passes the output on only when the program ends.
 //!
 //! It decides two things from that: whether an event stream may be held open, and whether
-//! the end-of-request hand-over of `main.rs` helps. It reads nothing by itself: `main.rs`
-//! gathers the facts (the environment, the two accounts) and passes them in.
+//! the end-of-request hand-over of `main.rs` helps (which the `hand_over` setting may
+//! overrule). It reads nothing by itself: `main.rs` gathers the facts (the environment, the
+//! two accounts, the settings) and passes them in.
 
 use std::collections::HashMap;
+
+use crate::config::HandOver;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gateway {
@@ -53,6 +56,22 @@ impl Gateway {
         self == Gateway::SameAccount
     }
 
+    /// How this request's process ends once its answer is written: the detection of
+    /// `hand_over_helps`, unless the `hand_over` setting forces it one way for a host where
+    /// the detection is wrong (or for the bench, which compares both on one server).
+    pub fn ending(self, setting: HandOver) -> Ending {
+        let hand_over = match setting {
+            HandOver::Auto => self.hand_over_helps(),
+            HandOver::On => true,
+            HandOver::Off => false,
+        };
+        if hand_over {
+            Ending::HandOver
+        } else {
+            Ending::Exit
+        }
+    }
+
     /// How the self-check page names it.
     pub fn describe(self) -> &'static str {
         match self {
@@ -61,6 +80,15 @@ impl Gateway {
             Gateway::FastCgiWrapper => "run through a FastCGI wrapper (fcgiwrap)",
         }
     }
+}
+
+/// How `main.rs` ends the process after the answer (ARCHITECTURE.md, "Ending a request").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// A child holds the output open until the original process is gone, then exits.
+    HandOver,
+    /// The process exits; its exit ends the output.
+    Exit,
 }
 
 /// The real user id in the text of `/proc/<pid>/status` (its "Uid:" line lists the real,
@@ -125,6 +153,29 @@ mod tests {
         assert!(Gateway::SameAccount.hand_over_helps());
         assert!(!Gateway::OtherAccount.hand_over_helps());
         assert!(!Gateway::FastCgiWrapper.hand_over_helps());
+    }
+
+    #[test]
+    fn the_hand_over_setting_overrules_the_detection_either_way() {
+        let all = [
+            Gateway::SameAccount,
+            Gateway::OtherAccount,
+            Gateway::FastCgiWrapper,
+        ];
+        for gateway in all {
+            assert_eq!(
+                gateway.ending(HandOver::On),
+                Ending::HandOver,
+                "{gateway:?}"
+            );
+            assert_eq!(gateway.ending(HandOver::Off), Ending::Exit, "{gateway:?}");
+        }
+        assert_eq!(
+            Gateway::SameAccount.ending(HandOver::Auto),
+            Ending::HandOver
+        );
+        assert_eq!(Gateway::OtherAccount.ending(HandOver::Auto), Ending::Exit);
+        assert_eq!(Gateway::FastCgiWrapper.ending(HandOver::Auto), Ending::Exit);
     }
 
     #[test]

@@ -16,9 +16,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use webrtc_cgi::config::Settings;
+use webrtc_cgi::config::{HandOver, Settings};
 use webrtc_cgi::error::{Error, Result};
-use webrtc_cgi::gateway::{self, Gateway};
+use webrtc_cgi::gateway::{self, Ending, Gateway};
 use webrtc_cgi::mode::{self, Context, Reply, Request};
 use webrtc_cgi::shell;
 use webrtc_cgi::stream::{Clock, SystemClock};
@@ -117,23 +117,28 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
     });
     let settings = match settings {
         Ok(settings) => settings,
-        // Without settings there are no trusted proxies: only the web server's word counts.
-        Err(error) => match mode::check_without_settings(env, &error) {
-            Some(page) => {
-                error.log_if_server_fault();
-                finish(&page, out, gateway)
+        // Without settings there are no trusted proxies: only the web server's word counts,
+        // and the hand-over follows the detection alone.
+        Err(error) => {
+            let ending = gateway.ending(HandOver::Auto);
+            match mode::check_without_settings(env, &error) {
+                Some(page) => {
+                    error.log_if_server_fault();
+                    finish(&page, out, ending)
+                }
+                None => finish(&answer(&error, mode::over_https(env, &[])), out, ending),
             }
-            None => finish(&answer(&error, mode::over_https(env, &[])), out, gateway),
-        },
+        }
     };
+    let ending = gateway.ending(settings.hand_over);
     let https = mode::over_https(env, &settings.trusted_proxies);
     let body = match read_body(env, settings.max_body_bytes) {
         Ok(body) => body,
-        Err(error) => finish(&answer(&error, https), out, gateway),
+        Err(error) => finish(&answer(&error, https), out, ending),
     };
     let request = match Request::parse(env, &body) {
         Ok(request) => request,
-        Err(error) => finish(&answer(&error, https), out, gateway),
+        Err(error) => finish(&answer(&error, https), out, ending),
     };
     let clock = SystemClock::new();
     let context = Context {
@@ -144,24 +149,24 @@ fn serve(env: &HashMap<String, String>, out: &mut impl Write) -> ! {
         gateway,
     };
     match request.run(&context) {
-        Ok(Reply::Whole(response)) => finish(&response.over(https), out, gateway),
+        Ok(Reply::Whole(response)) => finish(&response.over(https), out, ending),
         Ok(Reply::Stream(stream)) => {
             ANSWER_STARTED.store(true, Ordering::SeqCst);
             stream.run(out, &clock);
-            end_output(out, gateway)
+            end_output(out, ending)
         }
-        Err(error) => finish(&answer(&error, https), out, gateway),
+        Err(error) => finish(&answer(&error, https), out, ending),
     }
 }
 
-fn finish(response: &Response, out: &mut impl Write, gateway: Gateway) -> ! {
+fn finish(response: &Response, out: &mut impl Write, ending: Ending) -> ! {
     ANSWER_STARTED.store(true, Ordering::SeqCst);
     if let Err(error) = response.write_to(out) {
         if error.kind() != io::ErrorKind::BrokenPipe {
             eprintln!("webrtc.cgi: writing the answer: {error}");
         }
     }
-    end_output(out, gateway)
+    end_output(out, ending)
 }
 
 /// Ends the process the web server started once the whole answer is written, leaving a child
@@ -181,14 +186,16 @@ fn finish(response: &Response, out: &mut impl Write, gateway: Gateway) -> ! {
 /// FastCGI wrapper it waits with waitpid; there the child would only add one process to the
 /// account's process limit until init reaps it (measured under suEXEC with RLimitNPROC 7 and
 /// six held streams: with the child, 0 to 11 of 20 joins were refused with "Resource
-/// temporarily unavailable" in four runs; without it, none of 60).
+/// temporarily unavailable" in four runs; without it, none of 60). The `hand_over` setting
+/// overrules that detection (`Gateway::ending`) where it is wrong for a host; `scripts/bench
+/// --only handover` measures both on one Apache.
 ///
 /// Both processes end with `_exit`: everything is written and flushed, and the room's lock
 /// and files were released before the answer was made, so no destructor has anything left to
 /// do (and in the child, running them would only copy pages shared with the parent).
-fn end_output(out: &mut impl Write, gateway: Gateway) -> ! {
+fn end_output(out: &mut impl Write, ending: Ending) -> ! {
     let _ = out.flush();
-    if !gateway.hand_over_helps() {
+    if ending == Ending::Exit {
         // SAFETY: _exit has no preconditions; everything is written (see above).
         unsafe { libc::_exit(0) }
     }

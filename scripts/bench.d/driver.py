@@ -31,6 +31,7 @@ sys.path.insert(0, HERE)
 # The path above must come first.
 import measure_cost  # noqa: E402
 import measure_economy  # noqa: E402
+import measure_handover  # noqa: E402
 import measure_handshake  # noqa: E402
 import measure_idle  # noqa: E402
 import measure_latency  # noqa: E402
@@ -43,6 +44,7 @@ from target import Target, creds, log, unique  # noqa: E402
 # The measures in the order they run; `size` needs no module.
 MEASURES = {
     "cost": measure_cost,
+    "handover": measure_handover,
     "memory": measure_memory,
     "throughput": measure_throughput,
     "latency": measure_latency,
@@ -88,6 +90,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True, help="the executable's URL on 127.0.0.1")
     parser.add_argument("--floor-url", required=True)
+    parser.add_argument("--hand-over-off-url", required=True,
+                        help="a copy of the executable whose settings add \"hand_over\": \"off\"")
     parser.add_argument("--instance", required=True)
     parser.add_argument("--binary", required=True, help="the release artifact")
     parser.add_argument("--floor-binary", required=True)
@@ -103,7 +107,7 @@ def main():
     parser.add_argument("--apache", default="Apache")
     parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", default="cost,throughput,memory,latency,idle,handshake,size")
+    parser.add_argument("--only", default="cost,handover,throughput,memory,latency,idle,handshake,size")
     args = parser.parse_args()
     args.here = HERE
     args.executable = os.path.join(args.instance, "cgi-bin", "webrtc.cgi")
@@ -120,6 +124,8 @@ def main():
     quick = args.quick
     plan = {
         "cost": {"iterations": 200 if quick else 1000, "warmup": 20 if quick else 50},
+        # Bursts of 10 keep-alive requests per mode and copy, 9 of each counted.
+        "handover": {"bursts": 17 if quick else 45},
         "throughput": {"seconds": 5 if quick else 15},
         "memory": {"runs": 10 if quick else 30},
         "latency": {"seconds": 6 if quick else 20, "gap_ms": 100},
@@ -163,6 +169,12 @@ def main():
             "request cost: sequential, a fresh TCP connection per request, timed from connect() "
             "to the end of the response; ratio = median / median of the do-nothing static C "
             "CGI under the same Apache, interleaved in random order.",
+            "hand-over: one keep-alive connection per copy of the executable (the bench's, "
+            "\"hand_over\": \"auto\", which hands over here; a copy beside it with \"off\"), "
+            "bursts of 10 sequential requests of one mode on one copy in random order, the first "
+            "of each burst and any on a reopened connection not counted; timed from sending the "
+            "request to the end of its answer; ratios = off / auto of the medians and of the "
+            "means (judged: without the hand-over only some requests meet Apache's wait).",
             "posts/s: wrk, 4 connections (keep-alive), each posting to its own 2-peer room; "
             "recipients read through held streams (hold 5 s, reconnecting with Last-Event-ID) "
             "and a final read; lost = answered 202 but never delivered.",

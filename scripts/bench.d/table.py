@@ -50,6 +50,24 @@ def build_rows(results):
             text, met = goal("cost", ratio, ratio, mode=mode)
             rows.append(stat_row(f"{label}  ({ratio:.2f}x floor)", entry, fmt_ms, text, met,
                                  PHP["cost"]))
+    handover = results.get("handover")
+    if handover:
+        auto_label = "hand-over on (auto)" if handover["gateway_same_account"] else \
+            "auto: NOT same account, no hand-over"
+        for mode, label in (("page", "page ?room=R"), ("post", "post"), ("sse", "sse hold=0")):
+            auto, off = handover["auto"][mode], handover["off"][mode]
+            ratio = handover["off_over_auto"][mode]
+            mean_ratio = handover.get("off_over_auto_mean", {}).get(mode)
+            text, met = goal("handover", mean_ratio, mean_ratio, mode=mode)
+            errors = auto["unexpected_status"] + off["unexpected_status"]
+            rows.append(stat_row(f"keep-alive {label}, {auto_label}"
+                                 + (f" (unexpected status {errors})" if errors else ""),
+                                 auto, fmt_ms))
+            medians = f"median {ratio:.2f}x" if ratio else "median -"
+            means = (f", mean {mean_ratio:.2f}x: {fmt_ms(off['mean'])} vs {fmt_ms(auto['mean'])}"
+                     if mean_ratio else "")
+            rows.append(stat_row(f"  the same, hand-over off ({medians}{means})", off, fmt_ms,
+                                 text, met))
     throughput = results.get("throughput")
     if throughput:
         rate = throughput["posts_per_second"]

@@ -1,5 +1,6 @@
 """The server under test, as the measures talk to it: `Target` (one fresh HTTP connection per
-request to the bench's Apache on 127.0.0.1, join and leave), `EventStream` (a peer's held event
+request to the bench's Apache on 127.0.0.1, join and leave), `KeepAlive` (one connection that
+carries request after request, as a browser reuses one), `EventStream` (a peer's held event
 stream, reconnecting as EventSource does) and the signaling payload the measures post.
 
 It talks HTTP to loopback only and keeps no state outside its objects; the wire formats (the
@@ -117,6 +118,56 @@ class Target:
             self.http("POST", self.api(f"mode=leave&{creds(peer)}"), timeout=5)
         except OSError:
             pass
+
+
+class KeepAlive:
+    """One keep-alive connection to `target`, carrying one request at a time. A connection the
+    server closed (after MaxKeepAliveRequests, or idle too long) is opened again, and the
+    answer says so: that request's time has none of what the server did between the previous
+    answer and the next request, which is what a keep-alive figure is about."""
+
+    def __init__(self, target, timeout=15.0):
+        self.target = target
+        self.timeout = timeout
+        self.connection = None
+
+    def request(self, method, path, body=b""):
+        """(status, body, seconds, fresh): the time runs from sending the request to the end of
+        its answer; `fresh` when this request had to open the connection first."""
+        data = self.target.request_bytes(method, path, body)
+        for _ in range(2):
+            fresh = self.connection is None
+            if fresh:
+                self.connection = socket.create_connection((self.target.host, self.target.port),
+                                                           timeout=self.timeout)
+            started = time.perf_counter()
+            raw = b""
+            try:
+                self.connection.sendall(data)
+                while not http_answer_complete(raw):
+                    part = self.connection.recv(65536)
+                    if not part:
+                        break
+                    raw += part
+            except OSError:
+                raw = b""
+            elapsed = time.perf_counter() - started
+            if raw:
+                break
+            # The server closed the idle connection as this request went out: once more, on a
+            # new one (a fresh connection that answers nothing is a real failure).
+            self.close()
+            if fresh:
+                raise OSError(f"no answer to {method} {path} on a new connection")
+        status, headers, answer = parse_http_answer(raw)
+        if headers.get("connection", "").lower() == "close" or not http_answer_complete(raw):
+            self.close()
+        return status, answer, elapsed, fresh
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 class EventStream:

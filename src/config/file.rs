@@ -10,7 +10,7 @@ use serde::de::{self, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{IceTransportPolicy, SETTINGS_FILE_NAME};
+use super::{HandOver, IceTransportPolicy, SETTINGS_FILE_NAME};
 use crate::error::{Error, Result};
 
 /// The top-level keys; `None` is a key left out. Unknown keys never reach serde (`parse`
@@ -37,6 +37,7 @@ pub(super) struct SettingsFile {
     pub(super) trusted_proxies: Option<Vec<String>>,
     pub(super) ice_servers: Option<Value>,
     pub(super) ice_transport_policy: Option<IceTransportPolicy>,
+    pub(super) hand_over: Option<HandOver>,
     pub(super) turn: Option<TurnFile>,
 }
 
@@ -63,6 +64,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("turn.urls", "a turn: URL or a list of them"),
     ("turn.secret", "text (coturn's static-auth-secret)"),
     ("ice_transport_policy", "\"all\" or \"relay\""),
+    ("hand_over", "\"auto\", \"on\" or \"off\""),
     (
         "trusted_proxies",
         "a list of addresses or networks, like \"203.0.113.7\" or \"2001:db8::/32\"",

@@ -59,6 +59,9 @@ pub struct Settings {
     pub turn: Option<TurnSettings>,
     /// `"relay"` makes browsers use TURN only, hiding their addresses from each other.
     pub ice_transport_policy: IceTransportPolicy,
+    /// Whether a finished request hands the end of its output to a child process (see
+    /// `gateway::Gateway::ending`): `auto` decides from what runs the program.
+    pub hand_over: HandOver,
     /// Where the settings came from, for the self-check page; `None` means built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -77,6 +80,16 @@ impl IceTransportPolicy {
             IceTransportPolicy::Relay => "relay",
         }
     }
+}
+
+/// The `hand_over` setting: `auto` keeps the end-of-request hand-over where the gateway
+/// detection says it helps; `on` and `off` overrule a detection that is wrong for a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandOver {
+    Auto,
+    On,
+    Off,
 }
 
 /// coturn's `use-auth-secret` (TURN REST API) time-limited credentials.
@@ -222,6 +235,8 @@ impl Settings {
             )));
         }
 
+        let hand_over = file.hand_over.unwrap_or(HandOver::Auto);
+
         let (data_dir, data_place) = match file.data_dir {
             Some(dir) if dir.is_empty() => {
                 return Err(Error::Settings(format!(
@@ -253,6 +268,7 @@ impl Settings {
             ice_servers,
             turn,
             ice_transport_policy,
+            hand_over,
             source,
         })
     }
@@ -432,6 +448,25 @@ mod tests {
             r#"{"ice_transport_policy": "none"}"#,
             "ice_transport_policy must be \"all\" or \"relay\"",
         );
+    }
+
+    #[test]
+    fn the_hand_over_is_detected_unless_forced_on_or_off() {
+        assert_eq!(parse("{}").unwrap().hand_over, HandOver::Auto);
+        for (text, expected) in [
+            (r#"{"hand_over": "auto"}"#, HandOver::Auto),
+            (r#"{"hand_over": "on"}"#, HandOver::On),
+            (r#"{"hand_over": "off"}"#, HandOver::Off),
+        ] {
+            assert_eq!(parse(text).unwrap().hand_over, expected, "{text}");
+        }
+        for text in [
+            r#"{"hand_over": "never"}"#,
+            r#"{"hand_over": false}"#,
+            r#"{"hand_over": "Off"}"#,
+        ] {
+            check_error(text, r#"hand_over must be "auto", "on" or "off""#);
+        }
     }
 
     /// A settings error is shown to visitors, so it must never quote the value it refused.

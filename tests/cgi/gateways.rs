@@ -1,13 +1,15 @@
 //! What runs the program, and where its data goes by default: behind a FastCGI wrapper
 //! (fcgiwrap sets FCGI_ROLE) an event stream is answered at once, because the wrapper would
-//! pass its events on only at the end of the hold; without `data_dir` in the settings, the
-//! data folder goes to the account's own folder above the web root, where no URL leads.
+//! pass its events on only at the end of the hold; the end-of-request hand-over happens only
+//! where it helps, unless the `hand_over` setting says otherwise; without `data_dir` in the
+//! settings, the data folder goes to the account's own folder above the web root, where no
+//! URL leads.
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::site::{parse_events, Site};
+use crate::site::{parse_events, run_output, wrapped_command, Site, EXECUTABLE};
 
 #[test]
 fn behind_a_fastcgi_wrapper_an_event_stream_is_answered_at_once() {
@@ -77,5 +79,86 @@ fn without_data_dir_the_data_goes_above_the_web_root_into_the_accounts_folder() 
     assert!(
         std::fs::read_dir(&web_root).unwrap().next().is_none(),
         "nothing was written inside the web root"
+    );
+}
+
+/// Starts the executable as a child subreaper's (PR_SET_CHILD_SUBREAPER), so that a process
+/// it leaves behind becomes the wrapper's child rather than init's; the wrapper reaps them all
+/// and prints on stderr how many processes the request was, as a host's process limit counts
+/// them.
+const PROCESS_COUNTER: &[&str] = &[
+    "python3",
+    "-c",
+    r#"
+import ctypes, os, sys
+if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+    sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed: " + os.strerror(ctypes.get_errno()))
+if os.fork() == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+ended = 0
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+    ended += 1
+print(f"processes: {ended}", file=sys.stderr)
+"#,
+];
+
+/// How many processes one join was, with these settings and these extra variables, and its
+/// answer.
+fn processes_of_a_join(settings: Value, variables: &[(&str, &str)]) -> (usize, u16) {
+    let site = Site::with_settings(settings);
+    let mut command = wrapped_command(
+        &site,
+        PROCESS_COUNTER,
+        EXECUTABLE,
+        "POST",
+        "mode=join&room=ending",
+        0,
+    );
+    command.envs(variables.iter().copied());
+    let output = run_output(&mut command, b"");
+    let answer = site.answer(&command, &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let count = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("processes: "))
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no process count: {answer:?}"));
+    (count, answer.status)
+}
+
+/// Where the server runs the program as its own account, a request ends in a second,
+/// short-lived process (so Apache finds nothing to wait for); behind a FastCGI wrapper it
+/// does not, as that process would only count against the account's process limit. The
+/// `hand_over` setting forces either on a host where that detection is wrong.
+#[test]
+fn the_hand_over_adds_one_process_where_it_helps_or_where_it_is_forced_on() {
+    let fastcgi = [("FCGI_ROLE", "RESPONDER")];
+    for (setting, variables, expected) in [
+        (json!({}), &[][..], 2),
+        (json!({ "hand_over": "auto" }), &fastcgi[..], 1),
+        (json!({ "hand_over": "off" }), &[][..], 1),
+        (json!({ "hand_over": "on" }), &fastcgi[..], 2),
+    ] {
+        let (count, status) = processes_of_a_join(setting.clone(), variables);
+        assert_eq!(status, 200, "{setting} {variables:?}");
+        assert_eq!(count, expected, "processes with {setting} {variables:?}");
+    }
+}
+
+/// A mistyped value is refused like any bad setting, with a message that names the values it
+/// may take (README, "Settings"), never the value given.
+#[test]
+fn a_bad_hand_over_value_names_the_values_it_may_take() {
+    let site = Site::with_settings(json!({ "hand_over": "no" }));
+    let answer = site.request("POST", "mode=join&room=ending", b"");
+    assert_eq!(answer.status, 500, "{answer:?}");
+    assert_eq!(
+        answer.error(),
+        r#"webrtc.json: hand_over must be "auto", "on" or "off""#,
+        "{answer:?}"
     );
 }

@@ -8,7 +8,8 @@
 //! - `crashes`: processes killed, stopped or stalled half way.
 //! - `storage`: full disks and unusable data directories.
 //! - `floods`: the rate limits.
-//! - `gateways`: FastCGI wrappers, and the default data folder's place.
+//! - `gateways`: FastCGI wrappers, the end-of-request hand-over, and the default data
+//!   folder's place.
 //! - `sealed`: sealed rooms: the join parameter, refused unsealed posts, what is stored.
 
 mod access;
