@@ -32,6 +32,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readField } from '../../www/mesh/poll.js';
+// The client unit tests' stream double: a list of tracks is all a simulated participant needs.
+import { FakeMediaStream } from '../../tests/client/fakes.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -337,21 +339,6 @@ function simSender() {
   };
 }
 
-class SimStream {
-  constructor() {
-    this.tracks = [];
-  }
-  getTracks() {
-    return [...this.tracks];
-  }
-  addTrack(track) {
-    this.tracks.push(track);
-  }
-  removeTrack(track) {
-    this.tracks = this.tracks.filter((t) => t !== track);
-  }
-}
-
 // --- Participants --------------------------------------------------------------------------------
 
 const noop = () => {};
@@ -366,7 +353,7 @@ const VIEW = new Proxy({}, { get: () => noop });
 function participant(createCall, url, room) {
   const call = createCall({
     apiPath: url, room, view: VIEW, secure: false, mediaDevices: undefined,
-    MediaStream: /** @type {any} */ (SimStream),
+    MediaStream: /** @type {any} */ (FakeMediaStream),
   });
   call.start();
   return call;
