@@ -162,7 +162,10 @@ test('the code of a connection: certificate statistics first, applied descriptio
   const described = { connectionState: 'connected', currentLocalDescription: { sdp: sdpWith('sha-256 AA:11') }, currentRemoteDescription: { sdp: sdpWith('sha-256 BB:22') } };
   const withStats = { ...described, getStats: async () => new Map(statsOf('CC:33', 'DD:44').map((entry) => [entry.id, entry])) };
   assert.equal(await connectionSafetyCode(withStats, subtle, noSleep), await safetyCode(subtle, 'sha-256 CC:33', 'sha-256 DD:44'));
-  const firefoxLike = { ...described, getStats: async () => new Map([['CP1', { id: 'CP1', type: 'candidate-pair', state: 'succeeded' }]]) };
+  const firefoxLike = { ...described, getStats: async () => new Map([
+    ['CP1', { id: 'CP1', type: 'candidate-pair', state: 'succeeded' }],
+    ['T1', { id: 'T1', type: 'transport', dtlsState: 'connected', dtlsRole: 'server' }],
+  ]) };
   assert.equal(await connectionSafetyCode(firefoxLike, subtle, noSleep), await safetyCode(subtle, 'sha-256 AA:11', 'sha-256 BB:22'));
   const notYet = { ...withStats, getStats: async () => new Map(statsOf('CC:33', 'DD:44').slice(0, 2).map((entry) => [entry.id, entry])) };
   assert.equal(await connectionSafetyCode(notYet, subtle, noSleep), null, 'a local certificate without the remote one is waited for, not guessed');

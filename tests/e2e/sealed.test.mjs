@@ -50,11 +50,17 @@ async function shownCodes(peer, count) {
  */
 async function statsFingerprints(peer, otherId) {
   return peer.page.evaluate(async (id) => {
-    const entries = [...(await window.webrtcCgi.stats(id)).values()];
-    const byId = new Map(entries.map((entry) => [entry.id, entry]));
-    const transport = entries.find((entry) => entry.type === 'transport' && entry.dtlsState === 'connected');
-    const text = (entry) => `${entry.fingerprintAlgorithm.toLowerCase()} ${entry.fingerprint.toUpperCase()}`;
-    return { local: text(byId.get(transport.localCertificateId)), remote: text(byId.get(transport.remoteCertificateId)) };
+    // A connection reports "connected" a moment before its certificate entries exist.
+    for (let attempt = 0; ; attempt += 1) {
+      const entries = [...(await window.webrtcCgi.stats(id)).values()];
+      const byId = new Map(entries.map((entry) => [entry.id, entry]));
+      const transport = entries.find((entry) => entry.type === 'transport' && entry.dtlsState === 'connected');
+      const [local, remote] = [byId.get(transport?.localCertificateId), byId.get(transport?.remoteCertificateId)];
+      const text = (entry) => `${entry.fingerprintAlgorithm.toLowerCase()} ${entry.fingerprint.toUpperCase()}`;
+      if (local && remote) return { local: text(local), remote: text(remote) };
+      if (attempt === 50) throw new Error('no certificate statistics after 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }, otherId);
 }
 
@@ -176,6 +182,7 @@ describe('sealed rooms through Apache', () => {
       peers.push(chromium);
       peers.push(await openLink(firefox, link, 'firefox'));
       const [chromiumId, firefoxId] = await waitForMesh(peers);
+      const [onChromiumTile, onFirefoxTile] = await Promise.all([shownCodes(chromium, 1), shownCodes(peers[1], 1)]);
       const fromChromium = await statsFingerprints(chromium, firefoxId);
       const onFirefox = await peers[1].page.evaluate(async (id) => {
         const entries = [...(await window.webrtcCgi.stats(id)).values()];
@@ -190,7 +197,6 @@ describe('sealed rooms through Apache', () => {
       assert.equal(onFirefox.certificates, 0, 'Firefox reports no certificate statistics (else this test tests nothing new)');
       assert.equal(`sha-256 ${onFirefox.remote}`, fromChromium.local, 'Firefox applied the certificate Chromium has');
       assert.equal(`sha-256 ${onFirefox.local}`, fromChromium.remote, 'Chromium verified the certificate Firefox has');
-      const [onChromiumTile, onFirefoxTile] = await Promise.all([shownCodes(chromium, 1), shownCodes(peers[1], 1)]);
       assert.equal(onFirefoxTile.get(chromiumId), onChromiumTile.get(firefoxId), 'both pages show one code');
       assert.equal(onChromiumTile.get(firefoxId), expectedCode(fromChromium), 'it is the code of the verified certificates');
       assertNothingReadable(server, 'during the mixed call');

@@ -67,9 +67,10 @@ export function appliedFingerprints(pc) {
 }
 
 /**
- * Whether a statistics report holds no certificate at all, as Firefox's never does. (A
- * Chromium that reports "connected" a moment before its certificate entries exist lands here
- * too; its applied descriptions then give the same code.)
+ * Whether a statistics report holds no certificate at all, as Firefox's never does (its
+ * transport entry has no certificate ids either). Chromium lists its own certificate as soon
+ * as the connection has a transport, so a Chromium whose remote certificate is not listed
+ * yet waits for it rather than reading its descriptions.
  * @param {Iterable<any>} stats
  */
 function lacksCertificateStats(stats) {
