@@ -11,9 +11,9 @@ use super::private_files::WebPaths;
 use super::query::{require_method, Input};
 use super::{Context, Reply};
 use crate::assets::{asset_href, script_url, CONTENT_SECURITY_POLICY, SELF_CHECK_SCRIPT, VERSION};
-use crate::config::Settings;
+use crate::config::{HandOver, Settings};
 use crate::error::{Error, Result};
-use crate::gateway::Gateway;
+use crate::gateway::{Ending, Gateway};
 use crate::response::{html_escape, Response};
 use crate::store::location::Placement;
 use crate::store::{Store, SELF_CHECK_FILE};
@@ -69,7 +69,7 @@ impl Check {
 
     pub(super) fn run(self, context: &Context) -> Result<Reply> {
         let mut rows = rows(Ok(context.settings), self.https, &self.server_software);
-        rows.push(gateway_row(context.gateway));
+        rows.push(gateway_row(context.gateway, context.settings.hand_over));
         let private = private_urls(context.settings, &self.web_paths);
         Ok(Reply::Whole(render(&rows, &private, context.script_name)))
     }
@@ -85,18 +85,28 @@ impl Check {
     }
 }
 
-/// The row that says what runs this program, and what that means for the chat.
-fn gateway_row(gateway: Gateway) -> Row {
+/// The row that says what runs this program, and what that means for the chat; and, when
+/// `hand_over` in the settings overrules what the detection would do, that it does.
+fn gateway_row(gateway: Gateway, hand_over: HandOver) -> Row {
+    let overruled = match (hand_over, gateway.ending(HandOver::Auto)) {
+        (HandOver::On, Ending::Exit) => {
+            "; hand_over \"on\" keeps the end-of-request hand-over, which this gateway gains nothing from (see Limits, Process limits)"
+        }
+        (HandOver::Off, Ending::HandOver) => {
+            "; hand_over \"off\" skips the end-of-request hand-over, so keep-alive requests wait about 10 ms longer each"
+        }
+        _ => "",
+    };
     match gateway {
         Gateway::FastCgiWrapper => row(
             "Gateway",
             Verdict::Warning,
             format!(
-                "{}: it passes this program's output on only when it ends, so event streams are answered at once and browsers poll once a second (calls connect a little slower). Start fcgiwrap with several processes (-c 4 or more): each request takes one",
+                "{}: it passes this program's output on only when it ends, so event streams are answered at once and browsers poll once a second (calls connect a little slower). Start fcgiwrap with several processes (-c 4 or more): each request takes one{overruled}",
                 gateway.describe()
             ),
         ),
-        _ => row("Gateway", Verdict::Good, gateway.describe()),
+        _ => row("Gateway", Verdict::Good, format!("{}{overruled}", gateway.describe())),
     }
 }
 

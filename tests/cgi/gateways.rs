@@ -162,3 +162,27 @@ fn a_bad_hand_over_value_names_the_values_it_may_take() {
         "{answer:?}"
     );
 }
+
+/// The self-check says when `hand_over` overrules what the gateway detection would do, so a
+/// site owner who set it sees that it is in force and what it costs; left at auto, it says
+/// nothing of it.
+#[test]
+fn the_self_check_says_when_the_hand_over_setting_overrules_the_detection() {
+    let gateway_row = |settings: Value| {
+        let answer = Site::with_settings(settings).request("GET", "mode=check", b"");
+        assert_eq!(answer.status, 200, "{answer:?}");
+        let start = answer.body.find(">Gateway<").expect("a Gateway row");
+        let row = &answer.body[start..];
+        row[..row.find("</tr>").unwrap_or(row.len())].to_string()
+    };
+    let off = gateway_row(json!({ "hand_over": "off" }));
+    assert!(
+        off.contains("hand_over &quot;off&quot; skips the end-of-request hand-over"),
+        "{off}"
+    );
+    for settings in [json!({}), json!({ "hand_over": "on" })] {
+        let row = gateway_row(settings.clone());
+        assert!(row.contains("as its own account"), "{settings}: {row}");
+        assert!(!row.contains("hand_over"), "{settings}: {row}");
+    }
+}
