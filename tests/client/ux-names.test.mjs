@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanName, displayName, initialsOf, loadName, saveName, NAME_MAX_GRAPHEMES, NAME_STORAGE_KEY } from '../../www/ux/display-name.js';
+import { cleanName, displayName, graphemes, initialsOf, loadName, saveName, NAME_MAX_GRAPHEMES, NAME_STORAGE_KEY } from '../../www/ux/display-name.js';
 import { decodePeerState, encodePeerState, stateChanged } from '../../www/ux/peer-state.js';
 
 /** @param {unknown} raw @param {string} expected */
@@ -108,4 +108,12 @@ test('peer state: only a change in what is shown counts as a change', () => {
   assert.equal(stateChanged(state, { ...state }), false);
   assert.equal(stateChanged(state, { ...state, name: 'Ada L' }), true);
   assert.equal(stateChanged(state, { ...state, mic: false }), true);
+});
+
+test('graphemes: plain ASCII splits per character, anything else per user-perceived character', () => {
+  assert.deepEqual(graphemes('Ann-Marie 2'), ['A', 'n', 'n', '-', 'M', 'a', 'r', 'i', 'e', ' ', '2']);
+  assert.deepEqual(graphemes(''), []);
+  assert.deepEqual(graphemes('e\u0301a'), ['e\u0301', 'a'], 'a combining accent stays on its letter');
+  assert.deepEqual(graphemes('\u{1F469}\u200D\u{1F4BB}!'), ['\u{1F469}\u200D\u{1F4BB}', '!'], 'a joined emoji is one');
+  assert.deepEqual(graphemes('\u{1F1E9}\u{1F1EA}x'), ['\u{1F1E9}\u{1F1EA}', 'x'], 'a flag is one');
 });

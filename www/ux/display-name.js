@@ -28,10 +28,26 @@ const MARK = /\p{M}/u;
  * @returns {string[]}
  */
 export function graphemes(text) {
-  if (typeof Intl === 'object' && typeof Intl.Segmenter === 'function') {
-    return Array.from(new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text), (part) => part.segment);
+  // Printable ASCII is one grapheme per character. Most names are, and the page then never
+  // builds a segmenter, whose first construction (ICU's break rules) costs tens of
+  // milliseconds of the page's start.
+  if (PLAIN.test(text)) return Array.from(text);
+  const segmenter = graphemeSegmenter();
+  return segmenter ? Array.from(segmenter.segment(text), (part) => part.segment) : Array.from(text);
+}
+
+const PLAIN = /^[\x20-\x7e]*$/;
+/** @type {Intl.Segmenter | null | undefined} */
+let segmenterMade;
+
+/** The page's one grapheme segmenter, made when first needed; null without Intl.Segmenter. */
+function graphemeSegmenter() {
+  if (segmenterMade === undefined) {
+    segmenterMade = typeof Intl === 'object' && typeof Intl.Segmenter === 'function'
+      ? new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+      : null;
   }
-  return Array.from(text);
+  return segmenterMade;
 }
 
 /**
