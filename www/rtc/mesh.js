@@ -97,8 +97,7 @@ function handleServerMessage(book, message) {
     economy.serverEvent(message);
   } else if (message.type === 'reset') {
     // The other side gave up on this connection and starts a fresh one.
-    book.drop(from);
-    book.add(from);
+    book.resetBy(from);
   } else if (message.type === 'description' || message.type === 'candidates' || message.type === SERVER_TYPE) {
     // Also covers a peer whose join event this client never saw (it joined under a new
     // id while this client's stream was down): it is a peer all the same.
@@ -112,7 +111,8 @@ function handleServerMessage(book, message) {
 
 /**
  * A message on the data channel of `peerId`, before chat sees it: the route's signaling, or
- * a note about the room. Returns whether it was one of those.
+ * a note about the room (or the reset of this very connection). Returns whether it was one
+ * of those.
  * @param {import('./peer-book.js').PeerBook} book
  * @param {string} peerId
  * @param {unknown} text
@@ -127,6 +127,8 @@ function handleChannelMessage(book, peerId, text) {
   const note = book.economy.note(text, peerId);
   if (!note) return false;
   if (note.note === 'join') book.add(note.peer);
+  else if (note.note === 'reset') book.resetBy(note.peer);
+  else if (note.note === 'wake') book.expect(note.peer);
   else book.remove(note.peer);
   return true;
 }

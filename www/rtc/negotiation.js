@@ -49,6 +49,8 @@ import { createIceRestarts } from './ice-restart.js';
  * @property {() => void} [onUnusableAnswer] Called when an answer to this side's offer cannot
  *   be applied (after rolling the offer back), so the owner can replace the connection at
  *   once; without it the connection waits for the restart timers.
+ * @property {() => void} [onTransportFailed] Called when a DTLS transport of the connection
+ *   failed, which no ICE restart repairs; without it, ICE is restarted as for any failure.
 
  * @property {boolean} [waitForOffer] This side answers: it makes no offer of its own until it
  *   has applied the other side's first description. Lets a connection be set up ahead of an

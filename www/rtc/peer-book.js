@@ -5,11 +5,25 @@
 // (mesh.js) does, from the server's messages and the channels' notes.
 'use strict';
 
+import { encodeMeshNote } from '../mesh/doorkeeper.js';
 import { createEconomy } from '../mesh/economy.js';
-import { connectPeer, isUp } from './remote-peer.js';
+import { isPolite } from './negotiation.js';
+import { connectPeer } from './remote-peer.js';
 
 /** How often the mesh looks at what has no event of its own (a transport's queue, a closed connection). */
 const TICK_MS = 1000;
+
+/**
+ * How long a replaced connection stays open after its channel carried the reset note:
+ * closing it at once could drop the note before it left.
+ */
+const LINGER_MS = 1000;
+
+/**
+ * How long a wake note keeps this peer's stream held, so that the messages its peer sends
+ * through the server arrive at once rather than at the next quiet poll.
+ */
+const EXPECT_MS = 4000;
 
 /**
  * @typedef {object} PeerBook
@@ -22,6 +36,9 @@ const TICK_MS = 1000;
  * @property {(id: string) => void} remove Drops the peer and its tile.
  * @property {() => void} removeAll
  * @property {(id: string) => void} replace Replaces a connection that cannot be repaired.
+ * @property {(id: string) => void} expect The peer `id` sends through the server for a moment.
+ * @property {(id: string) => void} resetBy The peer `id` replaced its connection: this side
+ *   drops its end and waits for the new offer.
  * @property {(id: string) => void} linkChanged
  * @property {import('../mesh/economy.js').Economy} economy
  * @property {() => void} startTicking
@@ -42,17 +59,85 @@ function economyOf(peers, channels, economyOptions, timers) {
     peers: () => [...peers.keys()],
     linked: (id) => {
       const peer = peers.get(id);
-      return Boolean(peer) && channels.state(id) === 'open' && isUp(peer.pc);
+      return Boolean(peer) && channels.state(id) === 'open' && peer.linkUp();
     },
     pending: (id) => {
       const peer = peers.get(id);
-      return !peer || peer.route.pending() || peer.pc.signalingState !== 'stable';
+      return !peer || peer.expecting || peer.route.pending() || peer.pc.signalingState !== 'stable';
     },
     busy: () => economyOptions?.busy() ?? true,
     broadcast: (text) => channels.broadcast(text),
     apply: (mode) => economyOptions?.setQuiet(mode === 'quiet'),
     timers,
   });
+}
+
+/**
+ * Runs `fn` every TICK_MS from start() until stop().
+ * @param {import('../timers.js').Timers} timers
+ * @param {() => void} fn
+ */
+function createTicker(timers, fn) {
+  /** @type {unknown} */
+  let timer = null;
+  const stop = () => {
+    if (timer !== null) timers.clearTimeout(timer);
+    timer = null;
+  };
+  const tick = () => {
+    timer = timers.setTimeout(tick, TICK_MS);
+    fn();
+  };
+  return {
+    start() {
+      stop();
+      tick();
+    },
+    stop,
+  };
+}
+
+/**
+ * Ends a connection the book no longer holds: its negotiation, route, channel and, after
+ * `lingerMs`, the connection itself.
+ * @param {import('./remote-peer.js').RemotePeer} peer
+ * @param {import('./data-channel.js').Channels} channels
+ * @param {import('../timers.js').Timers} timers
+ * @param {number} lingerMs
+ */
+function closePeer(peer, channels, timers, lingerMs) {
+  peer.negotiator.close();
+  peer.route.close();
+  channels.detach(peer.id);
+  if (lingerMs > 0) timers.setTimeout(() => peer.pc.close(), lingerMs);
+  else peer.pc.close();
+}
+
+/**
+ * When both sides replace the connection at once, each would drop the other's fresh one:
+ * the impolite side's new offer stands (its reset is ignored), and the polite side answers it.
+ * @param {import('./remote-peer.js').RemotePeer | undefined} current
+ * @param {string | null} selfId
+ */
+function ownOfferStands(current, selfId) {
+  if (!current?.replacement || current.pc.remoteDescription || !selfId) return false;
+  return !isPolite(selfId, current.id);
+}
+
+/**
+ * A wake note: the peer's messages come through the server for a moment, so this peer holds
+ * its stream (pending) until EXPECT_MS have passed.
+ * @param {import('./remote-peer.js').RemotePeer} peer
+ * @param {import('../timers.js').Timers} timers
+ * @param {() => void} onChange
+ */
+function holdWhileExpecting(peer, timers, onChange) {
+  peer.expecting = true;
+  timers.setTimeout(() => {
+    peer.expecting = false;
+    onChange();
+  }, EXPECT_MS);
+  onChange();
 }
 
 /**
@@ -66,27 +151,18 @@ export function createPeerBook(parts, economyOptions) {
   const peers = new Map();
   /** @type {string | null} */
   let selfId = null;
-  /** @type {unknown} */
-  let tickTimer = null;
-
   const economy = economyOf(peers, channels, economyOptions, timers);
-
   // A connection closed under the mesh (the browser gives one up without an event) is started
   // afresh through the server; everything else only needs a fresh look.
-  function tick() {
-    tickTimer = timers.setTimeout(tick, TICK_MS);
+  const ticker = createTicker(timers, () => {
     for (const [id, peer] of peers) if (peer.pc.signalingState === 'closed') replace(id);
     economy.update();
-  }
-
-  function stopTicking() {
-    if (tickTimer !== null) timers.clearTimeout(tickTimer);
-    tickTimer = null;
-  }
+  });
 
   /**
    * @param {string} id
-   * @param {{offering?: boolean}} [how] offering: this side makes the first offer.
+   * @param {{offering?: boolean, replacement?: boolean}} [how] offering: this side makes the
+   *   first offer; replacement: it replaces a connection this side gave up on.
    */
   function add(id, how = {}) {
     if (!selfId || id === selfId) return null;
@@ -98,6 +174,7 @@ export function createPeerBook(parts, economyOptions) {
       id,
       selfId,
       offering: how.offering === true,
+      replacement: how.replacement === true,
       adopt: (made) => {
         current = made;
         peers.set(id, made);
@@ -120,15 +197,15 @@ export function createPeerBook(parts, economyOptions) {
     economy.update();
   }
 
-  /** @param {string} id */
-  function drop(id) {
+  /**
+   * @param {string} id
+   * @param {number} [lingerMs] How long the connection stays open after it is dropped.
+   */
+  function drop(id, lingerMs = 0) {
     const peer = peers.get(id);
     if (!peer) return;
     peers.delete(id);
-    peer.negotiator.close();
-    peer.route.close();
-    channels.detach(id);
-    peer.pc.close();
+    closePeer(peer, channels, timers, lingerMs);
     economy.update();
   }
 
@@ -141,19 +218,34 @@ export function createPeerBook(parts, economyOptions) {
 
   /**
    * The peer is told first, so that it drops its end too and answers the new offer with a
-   * fresh connection.
+   * fresh connection. A quiet peer reads the server only every few seconds, so it is also told
+   * over the old connection's channel while that still carries messages (as it does after an
+   * answer this side could not apply); the server's copy, which comes before the new offer,
+   * then only replaces a connection that is still waiting.
    * @param {string} id
    */
   function replace(id) {
-    if (!peers.has(id)) return;
-    drop(id);
+    if (!peers.has(id) || !selfId) return;
+    const told = channels.sendTo(id, encodeMeshNote('reset', selfId));
+    drop(id, told ? LINGER_MS : 0);
     parts.post({ to: id, type: 'reset' });
-    add(id, { offering: true });
+    add(id, { offering: true, replacement: true });
+  }
+
+  /** @param {string} id */
+  function resetBy(id) {
+    if (ownOfferStands(peers.get(id), selfId)) return;
+    drop(id);
+    add(id);
   }
 
   return {
     peers,
     selfId: () => selfId,
+    expect(id) {
+      const peer = peers.get(id);
+      if (peer) holdWhileExpecting(peer, timers, economy.update);
+    },
     setSelf(id) {
       selfId = id;
     },
@@ -164,12 +256,10 @@ export function createPeerBook(parts, economyOptions) {
       for (const id of [...peers.keys()]) remove(id);
     },
     replace,
+    resetBy,
     linkChanged,
     economy,
-    startTicking() {
-      stopTicking();
-      tick();
-    },
-    stopTicking,
+    startTicking: ticker.start,
+    stopTicking: ticker.stop,
   };
 }

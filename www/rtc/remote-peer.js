@@ -1,12 +1,15 @@
 // One remote peer of the mesh: its RTCPeerConnection with the perfect negotiation that runs
 // over the connection's signaling route (../mesh/route.js), its chat channel, the local
 // tracks a new connection starts with, and what the connection reports to the view (incoming
-// tracks, state changes, the safety code) while it is the peer's current one. It decides
-// nothing about the room: who offers, and what happens when a connection must be replaced,
-// are the mesh's (mesh.js), passed in as `offering` and `onReplace`.
+// tracks, state changes, the safety code) while it is the peer's current one. It judges
+// whether the link is up (through an ICE restart too) and when the connection is beyond
+// repair (an unusable answer, a failed DTLS transport, a channel that stopped delivering). It
+// decides nothing about the room: who offers, and how a connection is replaced, are the
+// mesh's (mesh.js, peer-book.js), passed in as `offering` and `onReplace`.
 'use strict';
 
-import { createRoute } from '../mesh/route.js';
+import { encodeMeshNote } from '../mesh/doorkeeper.js';
+import { createRoute, SERVER_TYPE } from '../mesh/route.js';
 import { connectionStateOf } from './ice-restart.js';
 import { isPolite, negotiate } from './negotiation.js';
 
@@ -18,6 +21,11 @@ import { isPolite, negotiate } from './negotiation.js';
  * @property {import('../mesh/route.js').Route} route Its negotiation's signaling.
  * @property {MediaStream} stream
  * @property {{audio: RTCRtpSender | null, video: RTCRtpSender | null}} senders
+ * @property {() => boolean} linkUp Whether the connection reaches the other side (see
+ *   followLink).
+ * @property {boolean} replacement It replaces a connection this side gave up on.
+ * @property {boolean} expecting Its messages come through the server for a moment (a wake
+ *   note): this peer holds its stream.
  */
 
 /**
@@ -40,10 +48,58 @@ import { isPolite, negotiate } from './negotiation.js';
  * @property {import('../timers.js').Timers} timers
  */
 
-/** @param {RTCPeerConnection} pc */
-export function isUp(pc) {
-  const state = connectionStateOf(pc);
-  return state === 'connected' || state === 'completed';
+/**
+ * Whether a connection reaches the other side, after its state became `state`. An ICE
+ * restart of a working connection moves Firefox to "connecting" ("checking") from the moment
+ * it sets its restart offer, while the old candidate pair, DTLS and the data channel go on
+ * working; were the link judged down then, the restart's own offer would go through the
+ * server to a peer that may be quiet, and wait for its next poll. So "connecting" keeps what
+ * the link was: up through a restart, down until a new connection first connects.
+ * @param {boolean} wasUp
+ * @param {string} state connectionState (or iceConnectionState where it is missing)
+ * @returns {boolean}
+ */
+export function linkUpAfter(wasUp, state) {
+  if (state === 'connected' || state === 'completed') return true;
+  if (state === 'connecting' || state === 'checking') return wasUp;
+  return false;
+}
+
+/**
+ * @param {RTCSessionDescription | null | undefined} description
+ * @returns {string} Its ICE username fragment, or ''.
+ */
+function iceUfrag(description) {
+  return /a=ice-ufrag:(\S+)/.exec(description?.sdp ?? '')?.[1] ?? '';
+}
+
+/**
+ * Whether this side's ICE restart offer waits for its answer: an offer with other ICE
+ * credentials than the description in force.
+ * @param {RTCPeerConnection} pc
+ * @returns {boolean}
+ */
+export function restartPending(pc) {
+  if (pc.signalingState !== 'have-local-offer') return false;
+  const offered = iceUfrag(pc.localDescription);
+  const current = iceUfrag(pc.currentLocalDescription);
+  return offered !== '' && current !== '' && offered !== current;
+}
+
+/**
+ * Follows `pc`'s state changes with linkUpAfter. Its listeners come first, so whoever else
+ * listens to the same events reads the new value.
+ * @param {RTCPeerConnection} pc
+ * @returns {() => boolean}
+ */
+export function followLink(pc) {
+  let up = linkUpAfter(false, connectionStateOf(pc));
+  const follow = () => {
+    up = linkUpAfter(up, connectionStateOf(pc));
+  };
+  pc.addEventListener('connectionstatechange', follow);
+  pc.addEventListener('iceconnectionstatechange', follow);
+  return () => up;
 }
 
 /**
@@ -98,11 +154,35 @@ function watch(peer, isCurrent, view, safetyCode) {
 }
 
 /**
+ * The route sends a message again through the server (a `signal` envelope) when the channel
+ * went away, or when its acknowledgement did not come in time. The second, on a channel and a
+ * connection that both still look fine, means the channel no longer delivers: after an ICE
+ * restart between Chrome and Firefox the data channel's association can stop in one direction
+ * or both while ICE and DTLS stay connected, and chat would be lost. Only a new connection
+ * brings it back, so the connection is replaced (once, after the resent messages are out).
+ * @param {() => boolean} channelUsable
+ * @param {PeerHow} how
+ * @param {import('../timers.js').Timers} timers
+ * @returns {() => void} Call on every resend.
+ */
+function stallWatch(channelUsable, how, timers) {
+  let noted = false;
+  return () => {
+    if (noted || !channelUsable()) return;
+    noted = true;
+    timers.setTimeout(() => {
+      if (how.isCurrent()) how.onReplace();
+    }, 0);
+  };
+}
+
+/**
  * @typedef {object} PeerHow
  * @property {string} id The remote peer.
  * @property {string} selfId This client's id.
  * @property {boolean} offering This side makes the first offer; otherwise it waits for the
  *   other side's.
+ * @property {boolean} replacement It replaces a connection this side gave up on.
  * @property {(peer: RemotePeer) => void} adopt The mesh takes the new peer in, before anything
  *   of it reaches the view.
  * @property {() => boolean} isCurrent Whether the mesh still holds this connection for `id`.
@@ -120,9 +200,25 @@ function watch(peer, isCurrent, view, safetyCode) {
 export function connectPeer(parts, how) {
   const { id, offering } = how;
   const pc = parts.newConnection();
+  const linkUp = followLink(pc);
+  // While this side's own restart offer is out, its signaling goes through the server: data
+  // sent on the channel in that window can stall the channel's association between Chrome
+  // and Firefox, while ICE and DTLS stay connected. The peer, which may be quiet, is told over
+  // the channel first (one short note) to read its inbox at once.
+  const channelUsable = () => linkUp() && !restartPending(pc);
+  const replaceOnStall = stallWatch(() => channelUsable() && parts.channels.state(id) === 'open', how, parts.timers);
+  let wokenFor = '';
   const route = createRoute({
-    post: (message) => parts.post({ to: id, type: message.type, data: message.data }),
-    linkUp: () => isUp(pc),
+    post: (message) => {
+      const ufrag = restartPending(pc) ? iceUfrag(pc.localDescription) : '';
+      if (ufrag && ufrag !== wokenFor && linkUp()) {
+        wokenFor = ufrag;
+        parts.channels.sendTo(id, encodeMeshNote('wake', how.selfId));
+      }
+      parts.post({ to: id, type: message.type, data: message.data });
+      if (message.type === SERVER_TYPE) replaceOnStall();
+    },
+    linkUp: channelUsable,
     timers: parts.timers,
   });
   const negotiator = negotiate({
@@ -138,10 +234,14 @@ export function connectPeer(parts, how) {
     onStuck: offering ? how.onReplace : undefined,
     // Only the side whose offer it was gets an answer it cannot apply.
     onUnusableAnswer: how.onReplace,
+    // Either side may see its DTLS transport fail; no ICE restart repairs that.
+    onTransportFailed: how.onReplace,
   });
   route.attach(parts.channels.attach(id, pc));
   /** @type {RemotePeer} */
-  const peer = { id, pc, negotiator, route, stream: parts.newStream(), senders: { audio: null, video: null } };
+  const peer = {
+    id, pc, negotiator, route, stream: parts.newStream(), senders: { audio: null, video: null }, linkUp, replacement: how.replacement, expecting: false,
+  };
   how.adopt(peer);
   parts.view.peerAdded(id);
   addLocalTracks(peer, parts.localTracks(), offering);

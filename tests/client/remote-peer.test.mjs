@@ -1,0 +1,142 @@
+// One remote peer's connection (www/rtc/remote-peer.js): whether its link counts as up through
+// an ICE restart, which way a restart's signaling goes, and when a connection whose channel
+// stopped delivering is replaced.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { followLink, linkUpAfter, restartPending } from '../../www/rtc/remote-peer.js';
+import { FakePeerConnection, flushMicrotasks, meshSetup } from './fakes.mjs';
+
+test('a link is up once connected, stays up through a restart\'s "connecting", and is down when lost', () => {
+  const check = (states, expected) => {
+    let up = false;
+    for (const state of states) up = linkUpAfter(up, state);
+    assert.equal(up, expected, states.join(' → '));
+  };
+  check(['new'], false);
+  check(['new', 'connecting'], false);
+  check(['new', 'connecting', 'connected'], true);
+  check(['connected', 'connecting'], true);
+  check(['connected', 'checking'], true);
+  check(['connected', 'completed', 'checking'], true);
+  check(['connected', 'disconnected'], false);
+  check(['connected', 'failed', 'connecting'], false);
+  check(['connected', 'failed', 'connecting', 'connected'], true);
+  check(['connected', 'closed'], false);
+});
+
+test('followLink reads the connection\'s state changes', () => {
+  const pc = new FakePeerConnection('pc');
+  const linkUp = followLink(pc);
+  assert.equal(linkUp(), false);
+  pc.setConnectionState('connecting');
+  assert.equal(linkUp(), false, 'a new connection is not up before it connects');
+  pc.setConnectionState('connected');
+  assert.equal(linkUp(), true);
+  pc.setConnectionState('connecting');
+  assert.equal(linkUp(), true, 'an ICE restart of a working connection');
+  pc.setConnectionState('failed');
+  assert.equal(linkUp(), false);
+});
+
+/**
+ * Makes `pc`'s descriptions carry ICE credentials as a browser's do: a new username fragment
+ * after each restartIce(), and the description in force as currentLocalDescription.
+ */
+function withIceCredentials(pc) {
+  const setLocal = pc.setLocalDescription.bind(pc);
+  pc.currentLocalDescription = { type: 'offer', sdp: 'a=ice-ufrag:u0' };
+  pc.setLocalDescription = async (description) => {
+    await setLocal(description);
+    pc.localDescription = { ...pc.localDescription, sdp: `${pc.localDescription.sdp}\na=ice-ufrag:u${pc.restartIceCalls}` };
+  };
+}
+
+/**
+ * A mesh 'm' that offered to 'a' (so 'a' is older, and the doorkeeper) and is connected to it
+ * over an open channel, with an economy that records the quiet mode it is told.
+ */
+async function connectedToA({ iceCredentials = false } = {}) {
+  const quiet = [];
+  const setup = meshSetup({ economy: { capable: () => true, busy: () => false, setQuiet: (q) => quiet.push(q) } });
+  setup.mesh.joined('m', ['a']);
+  await flushMicrotasks();
+  const [pc] = setup.connections;
+  if (iceCredentials) withIceCredentials(pc);
+  setup.mesh.handle({ from: 'a', type: 'description', data: { type: 'answer', sdp: 'a answers' } });
+  for (let round = 0; round < 3; round += 1) await flushMicrotasks();
+  pc.setConnectionState('connected');
+  pc.channels[0].open();
+  return { ...setup, quiet, pc, channel: pc.channels[0] };
+}
+
+test('restartPending: only this side\'s offer with new ICE credentials', () => {
+  const pc = new FakePeerConnection('pc');
+  pc.currentLocalDescription = { type: 'answer', sdp: 'a=ice-ufrag:old' };
+  pc.localDescription = { type: 'offer', sdp: 'a=ice-ufrag:new' };
+  pc.signalingState = 'have-local-offer';
+  assert.equal(restartPending(pc), true);
+  pc.localDescription = { type: 'offer', sdp: 'a=ice-ufrag:old' };
+  assert.equal(restartPending(pc), false, 'a renegotiation keeps the credentials');
+  pc.localDescription = { type: 'offer', sdp: 'a=ice-ufrag:new' };
+  pc.signalingState = 'stable';
+  assert.equal(restartPending(pc), false);
+});
+
+test('regression: a restart\'s offer goes through the host after a wake note on the channel, and the peer stays linked', async () => {
+  const { mesh, posts, pc, channel } = await connectedToA({ iceCredentials: true });
+  const postsBefore = posts.length;
+
+  // Firefox moves to "connecting" as soon as it sets its restart offer.
+  pc.restartIce();
+  pc.setConnectionState('connecting');
+  await flushMicrotasks();
+  await flushMicrotasks();
+
+  assert.equal(pc.signalingState, 'have-local-offer');
+  const sent = channel.sent.map((text) => JSON.parse(text)).filter((note) => note.kind !== 'state');
+  assert.deepEqual(sent, [{ kind: 'mesh', note: 'wake', peer: 'm' }], 'one wake note on the channel, no signaling');
+  assert.deepEqual(posts.slice(postsBefore).map((p) => [p.type, p.data.type]), [['description', 'offer']],
+    'the restart offer went through the host');
+  assert.equal(mesh.doorkeeper(), false, 'the peer counts as linked through the restart');
+});
+
+test('a wake note keeps a quiet peer\'s stream held for a moment', async () => {
+  const { quiet, timers, channel } = await connectedToA();
+  timers.advance(2500);
+  assert.deepEqual(quiet, [true], 'settled and quiet');
+  channel.receive(JSON.stringify({ kind: 'mesh', note: 'wake', peer: 'a' }));
+  assert.deepEqual(quiet, [true, false], 'loud at once, to hear the offer coming through the host');
+  timers.advance(1000);
+  assert.deepEqual(quiet, [true, false]);
+  timers.advance(6000);
+  assert.deepEqual(quiet, [true, false, true], 'and quiet again once nothing more came');
+});
+
+/** connectedToA, that has just sent a renegotiation's offer on the channel. */
+async function offerOnChannel() {
+  const setup = await connectedToA();
+  setup.pc.needNegotiation();
+  for (let round = 0; round < 3; round += 1) await flushMicrotasks();
+  return setup;
+}
+
+test('regression: a channel that stops acknowledging on a connected connection gets the connection replaced', async () => {
+  const { posts, connections, timers } = await offerOnChannel();
+  assert.equal(posts.filter((p) => p.type === 'signal').length, 0);
+  timers.advance(1500);
+  assert.deepEqual(posts.filter((p) => p.type === 'signal').map((p) => p.data.data.type), ['offer'],
+    'the unacknowledged offer goes through the host');
+  timers.advance(0);
+  await flushMicrotasks();
+  assert.equal(connections.length, 2, 'and the connection whose channel no longer delivers is replaced');
+  assert.deepEqual(posts.slice(-2).map((p) => [p.type, p.data?.type]), [['reset', undefined], ['description', 'offer']]);
+});
+
+test('messages resent because the channel closed do not replace the connection', async () => {
+  const { posts, connections, timers, channel } = await offerOnChannel();
+  channel.close();
+  timers.advance(0);
+  await flushMicrotasks();
+  assert.equal(posts.filter((p) => p.type === 'signal').length, 1, 'the offer went again through the host');
+  assert.equal(connections.length, 1, 'the connection stays: the route already took the server path');
+});
