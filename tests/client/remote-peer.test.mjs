@@ -3,8 +3,8 @@
 // stopped delivering is replaced.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { followLink, linkUpAfter, restartPending } from '../../www/rtc/remote-peer.js';
-import { FakePeerConnection, flushMicrotasks, meshSetup } from './fakes.mjs';
+import { followLink, followRestarts, linkUpAfter, restartPending } from '../../www/rtc/remote-peer.js';
+import { FakePeerConnection, fakeTimers, flushMicrotasks, meshSetup } from './fakes.mjs';
 
 test('a link is up once connected, stays up through a restart\'s "connecting", and is down when lost', () => {
   const check = (states, expected) => {
@@ -39,15 +39,28 @@ test('followLink reads the connection\'s state changes', () => {
 });
 
 /**
- * Makes `pc`'s descriptions carry ICE credentials as a browser's do: a new username fragment
- * after each restartIce(), and the description in force as currentLocalDescription.
+ * Makes `pc`'s descriptions carry ICE credentials as a browser's do (a new username fragment
+ * after each restartIce(), the description in force as currentLocalDescription) and fire
+ * signalingstatechange.
  */
 function withIceCredentials(pc) {
+  const withUfrag = () => {
+    pc.localDescription = { ...pc.localDescription, sdp: `${pc.localDescription.sdp}\na=ice-ufrag:u${pc.restartIceCalls}` };
+  };
+  const changed = () => pc.dispatchEvent(new Event('signalingstatechange'));
   const setLocal = pc.setLocalDescription.bind(pc);
-  pc.currentLocalDescription = { type: 'offer', sdp: 'a=ice-ufrag:u0' };
+  const setRemote = pc.setRemoteDescription.bind(pc);
+  withUfrag();
+  pc.currentLocalDescription = pc.localDescription;
+  changed();
   pc.setLocalDescription = async (description) => {
     await setLocal(description);
-    pc.localDescription = { ...pc.localDescription, sdp: `${pc.localDescription.sdp}\na=ice-ufrag:u${pc.restartIceCalls}` };
+    withUfrag();
+    changed();
+  };
+  pc.setRemoteDescription = async (description) => {
+    await setRemote(description);
+    changed();
   };
 }
 
@@ -139,4 +152,30 @@ test('messages resent because the channel closed do not replace the connection',
   await flushMicrotasks();
   assert.equal(posts.filter((p) => p.type === 'signal').length, 1, 'the offer went again through the host');
   assert.equal(connections.length, 1, 'the connection stays: the route already took the server path');
+});
+
+test('followRestarts: new ICE credentials from either side start a restart, which ends a while after signaling is stable', () => {
+  const timers = fakeTimers();
+  const pc = new FakePeerConnection('pc');
+  let ended = 0;
+  const restarting = followRestarts(pc, timers, () => { ended += 1; });
+  const describe = (state, local, remote) => {
+    pc.signalingState = state;
+    pc.localDescription = local ? { type: 'answer', sdp: `a=ice-ufrag:${local}` } : null;
+    pc.remoteDescription = remote ? { type: 'offer', sdp: `a=ice-ufrag:${remote}` } : null;
+    pc.dispatchEvent(new Event('signalingstatechange'));
+  };
+  describe('have-remote-offer', null, 'r1');
+  describe('stable', 'l1', 'r1');
+  assert.equal(restarting(), false, 'the first exchange is no restart');
+  describe('have-remote-offer', 'l1', 'r2');
+  assert.equal(restarting(), true, 'the other side restarts: this side answers through the host');
+  describe('stable', 'l2', 'r2');
+  timers.advance(2999);
+  assert.equal(restarting(), true);
+  timers.advance(1);
+  assert.equal(restarting(), false);
+  assert.equal(ended, 1);
+  describe('have-local-offer', 'l3', 'r2');
+  assert.equal(restarting(), true, 'this side restarts');
 });

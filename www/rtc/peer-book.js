@@ -63,7 +63,7 @@ function economyOf(peers, channels, economyOptions, timers) {
     },
     pending: (id) => {
       const peer = peers.get(id);
-      return !peer || peer.expecting || peer.route.pending() || peer.pc.signalingState !== 'stable';
+      return !peer || peer.expecting || peer.restarting() || peer.route.pending() || peer.pc.signalingState !== 'stable';
     },
     busy: () => economyOptions?.busy() ?? true,
     broadcast: (text) => channels.broadcast(text),

@@ -23,6 +23,7 @@ import { isPolite, negotiate } from './negotiation.js';
  * @property {{audio: RTCRtpSender | null, video: RTCRtpSender | null}} senders
  * @property {() => boolean} linkUp Whether the connection reaches the other side (see
  *   followLink).
+ * @property {() => boolean} restarting An ICE restart is under way (see followRestarts).
  * @property {boolean} replacement It replaces a connection this side gave up on.
  * @property {boolean} expecting Its messages come through the server for a moment (a wake
  *   note): this peer holds its stream.
@@ -84,6 +85,44 @@ export function restartPending(pc) {
   const offered = iceUfrag(pc.localDescription);
   const current = iceUfrag(pc.currentLocalDescription);
   return offered !== '' && current !== '' && offered !== current;
+}
+
+/**
+ * How long after an ICE restart's exchange is over (signaling stable again) its connection
+ * still signals through the server and holds the stream: the candidate pair changes then.
+ */
+const RESTART_WINDOW_MS = 3000;
+
+/**
+ * Follows `pc`'s descriptions: from a description with other ICE credentials than before
+ * (an ICE restart by either side) until RESTART_WINDOW_MS after signaling is stable again,
+ * the connection is restarting. Data sent on the channel in that window can stall the
+ * channel's association between Chrome and Firefox while ICE and DTLS stay connected.
+ * @param {RTCPeerConnection} pc
+ * @param {import('../timers.js').Timers} timers
+ * @param {() => void} onEnd Called when the window closes.
+ * @returns {() => boolean} Whether the connection is restarting.
+ */
+export function followRestarts(pc, timers, onEnd) {
+  let restarting = false;
+  let known = { local: '', remote: '' };
+  /** @type {unknown} */
+  let timer = null;
+  pc.addEventListener('signalingstatechange', () => {
+    const now = { local: iceUfrag(pc.localDescription), remote: iceUfrag(pc.remoteDescription) };
+    const changed = (side) => known[side] !== '' && now[side] !== '' && now[side] !== known[side];
+    if (changed('local') || changed('remote')) restarting = true;
+    known = { local: now.local || known.local, remote: now.remote || known.remote };
+    if (timer !== null) timers.clearTimeout(timer);
+    timer = null;
+    if (!restarting || pc.signalingState !== 'stable') return;
+    timer = timers.setTimeout(() => {
+      timer = null;
+      restarting = false;
+      onEnd();
+    }, RESTART_WINDOW_MS);
+  });
+  return () => restarting;
 }
 
 /**
@@ -201,11 +240,11 @@ export function connectPeer(parts, how) {
   const { id, offering } = how;
   const pc = parts.newConnection();
   const linkUp = followLink(pc);
-  // While this side's own restart offer is out, its signaling goes through the server: data
-  // sent on the channel in that window can stall the channel's association between Chrome
-  // and Firefox, while ICE and DTLS stay connected. The peer, which may be quiet, is told over
-  // the channel first (one short note) to read its inbox at once.
-  const channelUsable = () => linkUp() && !restartPending(pc);
+  // While a restart is under way (see followRestarts) the signaling goes through the server.
+  // A peer that may be quiet is told first, over the channel (one short note) by the side
+  // that restarts, to read its inbox at once; the other side is loud while its offer is out.
+  const restarting = followRestarts(pc, parts.timers, () => how.onLinkChange());
+  const channelUsable = () => linkUp() && !restarting();
   const replaceOnStall = stallWatch(() => channelUsable() && parts.channels.state(id) === 'open', how, parts.timers);
   let wokenFor = '';
   const route = createRoute({
@@ -240,7 +279,7 @@ export function connectPeer(parts, how) {
   route.attach(parts.channels.attach(id, pc));
   /** @type {RemotePeer} */
   const peer = {
-    id, pc, negotiator, route, stream: parts.newStream(), senders: { audio: null, video: null }, linkUp, replacement: how.replacement, expecting: false,
+    id, pc, negotiator, route, stream: parts.newStream(), senders: { audio: null, video: null }, linkUp, restarting, replacement: how.replacement, expecting: false,
   };
   how.adopt(peer);
   parts.view.peerAdded(id);
