@@ -3,7 +3,7 @@
 // stopped delivering is replaced.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { followLink, followRestarts, linkUpAfter, restartPending } from '../../www/rtc/remote-peer.js';
+import { followLink, followRestarts, linkUpAfter, mixedEngines } from '../../www/rtc/remote-peer.js';
 import { FakePeerConnection, fakeTimers, flushMicrotasks, meshSetup } from './fakes.mjs';
 
 test('a link is up once connected, stays up through a restart\'s "connecting", and is down when lost', () => {
@@ -43,9 +43,10 @@ test('followLink reads the connection\'s state changes', () => {
  * after each restartIce(), the description in force as currentLocalDescription) and fire
  * signalingstatechange.
  */
-function withIceCredentials(pc) {
+function withIceCredentials(pc, { firefox = false } = {}) {
+  const origin = firefox ? '\no=mozilla...THIS_IS_SDPARTA-99.0 1 0 IN IP4 0.0.0.0' : '';
   const withUfrag = () => {
-    pc.localDescription = { ...pc.localDescription, sdp: `${pc.localDescription.sdp}\na=ice-ufrag:u${pc.restartIceCalls}` };
+    pc.localDescription = { ...pc.localDescription, sdp: `${pc.localDescription.sdp}${origin}\na=ice-ufrag:u${pc.restartIceCalls}` };
   };
   const changed = () => pc.dispatchEvent(new Event('signalingstatechange'));
   const setLocal = pc.setLocalDescription.bind(pc);
@@ -68,13 +69,13 @@ function withIceCredentials(pc) {
  * A mesh 'm' that offered to 'a' (so 'a' is older, and the doorkeeper) and is connected to it
  * over an open channel, with an economy that records the quiet mode it is told.
  */
-async function connectedToA({ iceCredentials = false } = {}) {
+async function connectedToA({ iceCredentials = false, firefox = false } = {}) {
   const quiet = [];
   const setup = meshSetup({ economy: { capable: () => true, busy: () => false, setQuiet: (q) => quiet.push(q) } });
   setup.mesh.joined('m', ['a']);
   await flushMicrotasks();
   const [pc] = setup.connections;
-  if (iceCredentials) withIceCredentials(pc);
+  if (iceCredentials) withIceCredentials(pc, { firefox });
   setup.mesh.handle({ from: 'a', type: 'description', data: { type: 'answer', sdp: 'a answers' } });
   for (let round = 0; round < 3; round += 1) await flushMicrotasks();
   pc.setConnectionState('connected');
@@ -82,28 +83,39 @@ async function connectedToA({ iceCredentials = false } = {}) {
   return { ...setup, quiet, pc, channel: pc.channels[0] };
 }
 
-test('restartPending: only this side\'s offer with new ICE credentials', () => {
+test('mixedEngines: Firefox on exactly one end', () => {
   const pc = new FakePeerConnection('pc');
-  pc.currentLocalDescription = { type: 'answer', sdp: 'a=ice-ufrag:old' };
-  pc.localDescription = { type: 'offer', sdp: 'a=ice-ufrag:new' };
-  pc.signalingState = 'have-local-offer';
-  assert.equal(restartPending(pc), true);
-  pc.localDescription = { type: 'offer', sdp: 'a=ice-ufrag:old' };
-  assert.equal(restartPending(pc), false, 'a renegotiation keeps the credentials');
-  pc.localDescription = { type: 'offer', sdp: 'a=ice-ufrag:new' };
-  pc.signalingState = 'stable';
-  assert.equal(restartPending(pc), false);
+  const firefox = { type: 'offer', sdp: 'v=0\no=mozilla...THIS_IS_SDPARTA-99.0 1 0 IN IP4 0.0.0.0' };
+  const chrome = { type: 'answer', sdp: 'v=0\no=- 4611731400430051336 2 IN IP4 127.0.0.1' };
+  pc.localDescription = firefox;
+  assert.equal(mixedEngines(pc), false, 'nothing known of the other end yet');
+  pc.remoteDescription = chrome;
+  assert.equal(mixedEngines(pc), true);
+  pc.remoteDescription = firefox;
+  assert.equal(mixedEngines(pc), false);
+  pc.localDescription = chrome;
+  pc.remoteDescription = chrome;
+  assert.equal(mixedEngines(pc), false);
 });
 
-test('regression: a restart\'s offer goes through the host after a wake note on the channel, and the peer stays linked', async () => {
-  const { mesh, posts, pc, channel } = await connectedToA({ iceCredentials: true });
+test('a restart between two browsers of one engine is negotiated over the channel, without the host', async () => {
+  const { posts, pc, channel } = await connectedToA({ iceCredentials: true });
+  const postsBefore = posts.length;
+  pc.restartIce();
+  for (let round = 0; round < 3; round += 1) await flushMicrotasks();
+  const sent = channel.sent.map((text) => JSON.parse(text)).filter((note) => note.kind !== 'state');
+  assert.deepEqual(sent.map((note) => [note.kind, note.type, note.data?.type]), [['signal', 'description', 'offer']]);
+  assert.deepEqual(posts.slice(postsBefore), []);
+});
+
+test('regression: Firefox\'s restart with Chrome wakes the peer over the channel, then signals through the host', async () => {
+  const { mesh, posts, pc, channel } = await connectedToA({ iceCredentials: true, firefox: true });
   const postsBefore = posts.length;
 
   // Firefox moves to "connecting" as soon as it sets its restart offer.
   pc.restartIce();
   pc.setConnectionState('connecting');
-  await flushMicrotasks();
-  await flushMicrotasks();
+  for (let round = 0; round < 3; round += 1) await flushMicrotasks();
 
   assert.equal(pc.signalingState, 'have-local-offer');
   const sent = channel.sent.map((text) => JSON.parse(text)).filter((note) => note.kind !== 'state');

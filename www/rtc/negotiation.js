@@ -49,6 +49,7 @@ import { createIceRestarts } from './ice-restart.js';
  * @property {() => void} [onUnusableAnswer] Called when an answer to this side's offer cannot
  *   be applied (after rolling the offer back), so the owner can replace the connection at
  *   once; without it the connection waits for the restart timers.
+ * @property {() => void} [beforeOffer] Called just before this side makes an offer.
  * @property {() => void} [onTransportFailed] Called when a DTLS transport of the connection
  *   failed, which no ICE restart repairs; without it, ICE is restarted as for any failure.
 
@@ -92,12 +93,14 @@ export function isPolite(localId, remoteId) {
  * @param {NegotiationState} state
  * @param {(description: RTCSessionDescription | null) => void} sendDescription
  * @param {(error: unknown) => void} onError
+ * @param {(() => void) | undefined} beforeOffer
  */
-function offering(pc, state, sendDescription, onError) {
+function offering(pc, state, sendDescription, onError, beforeOffer) {
   return async function onNegotiationNeeded() {
     // An offer already on its way covers this need too: the browser asks again, once the
     // exchange is over, if something is still left to negotiate.
     if (state.closed || state.makingOffer || state.waitingForOffer) return;
+    beforeOffer?.();
     try {
       state.makingOffer = true;
       await pc.setLocalDescription();
@@ -244,7 +247,7 @@ export function negotiate(options) {
     candidates.push(init);
   }
 
-  const onNegotiationNeeded = offering(pc, state, sendDescription, onError);
+  const onNegotiationNeeded = offering(pc, state, sendDescription, onError, options.beforeOffer);
   const handle = receiving({ pc, polite, state, sendDescription, onUnusableAnswer: options.onUnusableAnswer, onError });
   pc.addEventListener('negotiationneeded', onNegotiationNeeded);
   pc.addEventListener('icecandidate', /** @type {any} */ (onIceCandidate));

@@ -23,7 +23,8 @@ import { isPolite, negotiate } from './negotiation.js';
  * @property {{audio: RTCRtpSender | null, video: RTCRtpSender | null}} senders
  * @property {() => boolean} linkUp Whether the connection reaches the other side (see
  *   followLink).
- * @property {() => boolean} restarting An ICE restart is under way (see followRestarts).
+ * @property {() => boolean} restarting An ICE restart between different engines is under way
+ *   (see followRestarts).
  * @property {boolean} replacement It replaces a connection this side gave up on.
  * @property {boolean} expecting Its messages come through the server for a moment (a wake
  *   note): this peer holds its stream.
@@ -75,16 +76,17 @@ function iceUfrag(description) {
 }
 
 /**
- * Whether this side's ICE restart offer waits for its answer: an offer with other ICE
- * credentials than the description in force.
+ * Whether the two ends are different browser engines (Firefox and another): only between
+ * them does data on the channel during an ICE restart stall the channel (see followRestarts).
  * @param {RTCPeerConnection} pc
  * @returns {boolean}
  */
-export function restartPending(pc) {
-  if (pc.signalingState !== 'have-local-offer') return false;
-  const offered = iceUfrag(pc.localDescription);
-  const current = iceUfrag(pc.currentLocalDescription);
-  return offered !== '' && current !== '' && offered !== current;
+export function mixedEngines(pc) {
+  const local = pc.localDescription?.sdp;
+  const remote = pc.remoteDescription?.sdp;
+  if (!local || !remote) return false;
+  const firefox = (/** @type {string} */ sdp) => /^o=mozilla/m.test(sdp);
+  return firefox(local) !== firefox(remote);
 }
 
 /**
@@ -96,8 +98,8 @@ const RESTART_WINDOW_MS = 3000;
 /**
  * Follows `pc`'s descriptions: from a description with other ICE credentials than before
  * (an ICE restart by either side) until RESTART_WINDOW_MS after signaling is stable again,
- * the connection is restarting. Data sent on the channel in that window can stall the
- * channel's association between Chrome and Firefox while ICE and DTLS stay connected.
+ * the connection is restarting. Between Chrome and Firefox, data sent on the channel in that
+ * window can stall the channel's association while ICE and DTLS stay connected.
  * @param {RTCPeerConnection} pc
  * @param {import('../timers.js').Timers} timers
  * @param {() => void} onEnd Called when the window closes.
@@ -240,20 +242,16 @@ export function connectPeer(parts, how) {
   const { id, offering } = how;
   const pc = parts.newConnection();
   const linkUp = followLink(pc);
-  // While a restart is under way (see followRestarts) the signaling goes through the server.
-  // A peer that may be quiet is told first, over the channel (one short note) by the side
-  // that restarts, to read its inbox at once; the other side is loud while its offer is out.
-  const restarting = followRestarts(pc, parts.timers, () => how.onLinkChange());
+  // Between Chrome and Firefox, while a restart is under way (see followRestarts), the
+  // signaling goes through the server and both sides hold their streams. A peer that may be
+  // quiet is told first, over the channel, before every offer (a restart's offer can fail
+  // Firefox's DTLS transport, and the channel with it, at once).
+  const restartingFirefox = followRestarts(pc, parts.timers, () => how.onLinkChange());
+  const restarting = () => restartingFirefox() && mixedEngines(pc);
   const channelUsable = () => linkUp() && !restarting();
   const replaceOnStall = stallWatch(() => channelUsable() && parts.channels.state(id) === 'open', how, parts.timers);
-  let wokenFor = '';
   const route = createRoute({
     post: (message) => {
-      const ufrag = restartPending(pc) ? iceUfrag(pc.localDescription) : '';
-      if (ufrag && ufrag !== wokenFor && linkUp()) {
-        wokenFor = ufrag;
-        parts.channels.sendTo(id, encodeMeshNote('wake', how.selfId));
-      }
       parts.post({ to: id, type: message.type, data: message.data });
       if (message.type === SERVER_TYPE) replaceOnStall();
     },
@@ -266,6 +264,9 @@ export function connectPeer(parts, how) {
     polite: isPolite(how.selfId, id),
     signaling: route,
     waitForOffer: !offering,
+    beforeOffer: () => {
+      if (mixedEngines(pc) && linkUp()) parts.channels.sendTo(id, encodeMeshNote('wake', how.selfId));
+    },
     // The side that makes the first offer leads ICE restarts, as it keeps the DTLS role it
     // chose; it alone also replaces a connection that a restart did not bring up, so the two
     // sides never replace the connection at the same time.
