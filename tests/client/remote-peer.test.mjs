@@ -151,10 +151,20 @@ test('regression: a channel that stops acknowledging on a connected connection g
   timers.advance(1500);
   assert.deepEqual(posts.filter((p) => p.type === 'signal').map((p) => p.data.data.type), ['offer'],
     'the unacknowledged offer goes through the host');
-  timers.advance(0);
+  timers.advance(4999);
+  assert.equal(connections.length, 1, 'the channel may still recover by itself');
+  timers.advance(1);
   await flushMicrotasks();
-  assert.equal(connections.length, 2, 'and the connection whose channel no longer delivers is replaced');
+  assert.equal(connections.length, 2, 'but when it stays silent the connection is replaced');
   assert.deepEqual(posts.slice(-2).map((p) => [p.type, p.data?.type]), [['reset', undefined], ['description', 'offer']]);
+});
+
+test('a channel whose acknowledgement comes late keeps its connection', async () => {
+  const { connections, timers, channel } = await offerOnChannel();
+  timers.advance(1500);
+  channel.receive(JSON.stringify({ kind: 'ack', r: 'whatever', s: 1 }));
+  timers.advance(10_000);
+  assert.equal(connections.length, 1);
 });
 
 test('messages resent because the channel closed do not replace the connection', async () => {

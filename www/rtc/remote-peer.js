@@ -195,25 +195,41 @@ function watch(peer, isCurrent, view, safetyCode) {
 }
 
 /**
+ * How long a channel that left a message unacknowledged may stay silent before the
+ * connection is replaced: its association may still recover by itself (retransmitting), and
+ * what it carries then (chat) would be lost with a replaced connection.
+ */
+const STALL_MS = 5000;
+
+/**
  * The route sends a message again through the server (a `signal` envelope) when the channel
  * went away, or when its acknowledgement did not come in time. The second, on a channel and a
- * connection that both still look fine, means the channel no longer delivers: after an ICE
+ * connection that both still look fine, means the channel may no longer deliver: after an ICE
  * restart between Chrome and Firefox the data channel's association can stop in one direction
- * or both while ICE and DTLS stay connected, and chat would be lost. Only a new connection
- * brings it back, so the connection is replaced (once, after the resent messages are out).
+ * or both while ICE and DTLS stay connected, and chat would be lost. When nothing at all
+ * arrives on the channel for STALL_MS after that (a late acknowledgement would), only a new
+ * connection brings it back, so the connection is replaced.
  * @param {() => boolean} channelUsable
  * @param {PeerHow} how
  * @param {import('../timers.js').Timers} timers
- * @returns {() => void} Call on every resend.
+ * @returns {{resent: () => void, heard: () => void}} Call resent on every resend, heard on
+ *   every message that arrives on the channel.
  */
 function stallWatch(channelUsable, how, timers) {
-  let noted = false;
-  return () => {
-    if (noted || !channelUsable()) return;
-    noted = true;
-    timers.setTimeout(() => {
-      if (how.isCurrent()) how.onReplace();
-    }, 0);
+  /** @type {unknown} */
+  let timer = null;
+  return {
+    resent() {
+      if (timer !== null || !channelUsable()) return;
+      timer = timers.setTimeout(() => {
+        timer = null;
+        if (how.isCurrent() && channelUsable()) how.onReplace();
+      }, STALL_MS);
+    },
+    heard() {
+      if (timer !== null) timers.clearTimeout(timer);
+      timer = null;
+    },
   };
 }
 
@@ -249,11 +265,11 @@ export function connectPeer(parts, how) {
   const restartingFirefox = followRestarts(pc, parts.timers, () => how.onLinkChange());
   const restarting = () => restartingFirefox() && mixedEngines(pc);
   const channelUsable = () => linkUp() && !restarting();
-  const replaceOnStall = stallWatch(() => channelUsable() && parts.channels.state(id) === 'open', how, parts.timers);
+  const stall = stallWatch(() => channelUsable() && parts.channels.state(id) === 'open', how, parts.timers);
   const route = createRoute({
     post: (message) => {
       parts.post({ to: id, type: message.type, data: message.data });
-      if (message.type === SERVER_TYPE) replaceOnStall();
+      if (message.type === SERVER_TYPE) stall.resent();
     },
     linkUp: channelUsable,
     timers: parts.timers,
@@ -277,7 +293,9 @@ export function connectPeer(parts, how) {
     // Either side may see its DTLS transport fail; no ICE restart repairs that.
     onTransportFailed: how.onReplace,
   });
-  route.attach(parts.channels.attach(id, pc));
+  const channel = parts.channels.attach(id, pc);
+  channel.addEventListener('message', stall.heard);
+  route.attach(channel);
   /** @type {RemotePeer} */
   const peer = {
     id, pc, negotiator, route, stream: parts.newStream(), senders: { audio: null, video: null }, linkUp, restarting, replacement: how.replacement, expecting: false,
