@@ -1,6 +1,9 @@
 // Test doubles shared by the client tests: a manual clock, and a fake RTCPeerConnection that
 // models only the signaling state machine (offer/answer, implicit rollback, candidates) that
-// the negotiation module relies on. No media, no network.
+// the negotiation module relies on, and a mesh set up on them. No media, no network.
+
+import { createChannels } from '../../www/rtc/data-channel.js';
+import { createMesh } from '../../www/rtc/mesh.js';
 
 /** A clock that moves only when a test says so. */
 export function fakeTimers() {
@@ -267,4 +270,47 @@ export class FakeMeshConnection extends FakePeerConnection {
     this.closed = true;
     this.signalingState = 'closed';
   }
+}
+
+/** A view that records every call as [name, ...arguments]. */
+export function recordingView() {
+  const calls = [];
+  const view = new Proxy({}, { get: (_, name) => (...args) => calls.push([name, ...args]) });
+  return { view, calls, named: (name) => calls.filter((call) => call[0] === name).map((call) => call.slice(1)) };
+}
+
+/**
+ * A mesh on fake connections, with a recording view, the posts it makes, the connections it
+ * made, its negotiation errors and its fake clock.
+ */
+export function meshSetup(options = {}) {
+  const timers = fakeTimers();
+  const { view, calls, named } = recordingView();
+  const posts = [];
+  const connections = [];
+  const errors = [];
+  const stream = new FakeMediaStream();
+  const local = { audio: options.audio ?? null, video: options.video ?? null, stream };
+  const channels = createChannels({
+    view,
+    localFlags: () => ({ mic: true, camera: true, sharing: false }),
+    onMessage: (peerId, text) => mesh.fromChannel(peerId, text),
+    onChange: (peerId) => mesh.channelChanged(peerId),
+  });
+  const mesh = createMesh({
+    view,
+    post: (message) => posts.push(structuredClone(message)),
+    newConnection: () => {
+      const pc = new FakeMeshConnection(`pc${connections.length + 1}`);
+      connections.push(pc);
+      return pc;
+    },
+    newStream: () => new FakeMediaStream(),
+    localTracks: () => local,
+    channels,
+    safetyCode: options.safetyCode,
+    negotiation: { timers, onError: (error) => errors.push(error) },
+    economy: options.economy,
+  });
+  return { mesh, view, calls, named, posts, connections, errors, timers, local };
 }

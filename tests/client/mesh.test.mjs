@@ -1,41 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createChannels } from '../../www/rtc/data-channel.js';
-import { createMesh } from '../../www/rtc/mesh.js';
-import { FakeMediaStream, FakeMeshConnection, fakeTimers, flushMicrotasks } from './fakes.mjs';
-
-/** A view that records every call as [name, ...arguments]. */
-function recordingView() {
-  const calls = [];
-  const view = new Proxy({}, { get: (_, name) => (...args) => calls.push([name, ...args]) });
-  return { view, calls, named: (name) => calls.filter((call) => call[0] === name).map((call) => call.slice(1)) };
-}
-
-function setup(options = {}) {
-  const timers = fakeTimers();
-  const { view, calls, named } = recordingView();
-  const posts = [];
-  const connections = [];
-  const errors = [];
-  const stream = new FakeMediaStream();
-  const local = { audio: options.audio ?? null, video: options.video ?? null, stream };
-  const channels = createChannels({ view, localFlags: () => ({ mic: true, camera: true, sharing: false }) });
-  const mesh = createMesh({
-    view,
-    post: (message) => posts.push(structuredClone(message)),
-    newConnection: () => {
-      const pc = new FakeMeshConnection(`pc${connections.length + 1}`);
-      connections.push(pc);
-      return pc;
-    },
-    newStream: () => new FakeMediaStream(),
-    localTracks: () => local,
-    channels,
-    safetyCode: options.safetyCode,
-    negotiation: { timers, onError: (error) => errors.push(error) },
-  });
-  return { mesh, view, calls, named, posts, connections, errors, timers, local };
-}
+import { flushMicrotasks, meshSetup as setup } from './fakes.mjs';
 
 const track = (kind, name) => ({ kind, name, stop() {} });
 

@@ -277,3 +277,23 @@ test('candidates of a replaced connection are dropped quietly', async () => {
   await signaling.onmessage({ type: 'candidates', data: [{ candidate: 'candidate:3 1 udp 1 10.0.0.1 9 typ host', usernameFragment: 'new' }] });
   assert.equal(errors.length, 1);
 });
+
+test('a failed DTLS transport goes to onTransportFailed instead of an ICE restart; without it, ICE restarts', () => {
+  const failedTransport = (pc) => {
+    pc.getSenders = () => [{ transport: { state: 'failed' } }];
+    pc.setConnectionState('failed');
+  };
+  const timers = fakeTimers();
+  const { a } = channelPair();
+  const pc = new FakePeerConnection('A');
+  let replaced = 0;
+  negotiate({ pc, polite: false, signaling: a, timers, onTransportFailed: () => { replaced += 1; } });
+  failedTransport(pc);
+  timers.advance(5000);
+  assert.equal(replaced, 1);
+  assert.equal(pc.restartIceCalls, 0, 'no restart, which could not repair it');
+
+  const { pcB } = setup();
+  failedTransport(pcB);
+  assert.equal(pcB.restartIceCalls, 1, 'the old behaviour where nobody replaces connections');
+});

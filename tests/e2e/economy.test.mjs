@@ -10,31 +10,9 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import { closePeers, openPeer } from './lib/browser.mjs';
-import { joinCall, peerId, UI, waitForCallWith, waitForMesh, waitForBody, waitForTile } from './lib/client.mjs';
+import { debugInfo, joinCall, peerId, UI, waitForBody, waitForCallWith, waitForMesh, waitForQuiet, waitForTile } from './lib/client.mjs';
 import { serverAndBrowser } from './lib/fixture.mjs';
 import { join, openEventStream, roomName } from './lib/server.mjs';
-
-/** The page's debugging snapshot (window.webrtcCgi), with its Maps as plain objects. */
-function debugInfo(peer) {
-  return peer.page.evaluate(() => {
-    const info = window.webrtcCgi;
-    return { ...info, peers: Object.fromEntries(info.peers) };
-  });
-}
-
-/** Waits until every peer but the doorkeeper is quiet, and returns the doorkeeper. */
-async function waitForQuiet(peers) {
-  for (const peer of peers) {
-    await waitForBody(peer, () => {
-      const info = window.webrtcCgi;
-      return info.quiet || info.doorkeeper;
-    }, 20_000, 'a quiet client (or the doorkeeper)');
-  }
-  const infos = await Promise.all(peers.map(debugInfo));
-  const keepers = peers.filter((_, index) => infos[index].doorkeeper);
-  assert.equal(keepers.length, 1, `one doorkeeper: ${JSON.stringify(infos.map((i) => [i.peerId, i.doorkeeper, i.quiet]))}`);
-  return keepers[0];
-}
 
 /** Polls `predicate` (in this process) until it holds; fails with `what` after `timeoutMs`. */
 async function waitFor(predicate, timeoutMs, what) {

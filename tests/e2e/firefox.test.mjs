@@ -1,17 +1,21 @@
 // Firefox (Debian's firefox-esr over WebDriver BiDi) calling Firefox and Chromium through
 // Apache: Firefox with Firefox, Firefox with Chromium with either side joining first, and a
 // mixed three-person call. Each pair connects with playing video, carries chat both ways and
-// shows the other's controls; an ICE restart started by either side recovers within about a
-// second; two people starting a call at the same moment (glare) connect every time. The
-// regression this guards: when Firefox made the first offer and Chromium restarted ICE,
-// Firefox answered with the other DTLS role, Chromium refused the answer and the pair stayed
-// broken until a 15 s timer.
+// shows the other's controls; an ICE restart started by either side, one after the other,
+// recovers within about a second (restarts by both at once are tried too); two people
+// starting a call at the same moment (glare) connect every time. The regressions this guards: when Firefox made the first offer
+// and Chromium restarted ICE, Firefox answered with the other DTLS role, Chromium refused the
+// answer and the pair stayed broken until a 15 s timer; a restart by Firefox went through the
+// host to a quiet peer (Firefox says "connecting" during its own restart), which read it only
+// at its next poll; a reset sent only through the host waited for that poll too; a DTLS
+// transport that Firefox's own restart offer failed was restarted instead of replaced; and a
+// data channel that stopped delivering after a restart lost the chat.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { closePeers, trafficLog } from './lib/browser.mjs';
-import { describePage, joinCall, peerId, sendChat, UI, waitForChat, waitForMesh, waitForTile } from './lib/client.mjs';
+import { describePage, joinCall, peerId, sendChat, UI, waitForChat, waitForMesh, waitForQuiet, waitForTile } from './lib/client.mjs';
 import { launchFirefox } from './lib/firefox.mjs';
 import { serverAndBrowser } from './lib/fixture.mjs';
 import { roomName } from './lib/server.mjs';
@@ -110,10 +114,9 @@ describe('Firefox', () => {
         await b.page.click(UI.camera);
         await waitForTile(a, bId, 'camera', 'off');
 
-        // The second joiner made the first offer; each side restarts in turn. (The client
-        // never restarts both sides at once: the side that did not make the first offer waits.)
-        // A restart by the answerer after this one is the known bug: it has a test of its
-        // own below, reported as to do until it recovers in time.
+        // The second joiner made the first offer. (On a failure the client never restarts both
+        // sides at once: the side that did not make the first offer waits.) Restarts by the
+        // other side, and by both at once, have a test of their own below.
         const time = await checkRestart(peers, [b], `a restart by ${second} (the first offerer)`);
         console.log(`ICE restart recovery, ${first} with ${second}, by the first offerer: ${time} ms`);
       } finally {
@@ -121,31 +124,51 @@ describe('Firefox', () => {
       }
     });
 
-    // Known bug: with signaling over the data channels (the entry-process economy) and the
-    // replacement of a connection whose answer cannot be applied, a restart that the answerer
-    // starts right after one by the first offerer takes 4 s or more, or does not recover, in
-    // some runs of every pairing with Firefox (a fresh pair recovers from either restart in
-    // about 0.2 s). The test runs and reports its result, but does not fail the suite until
-    // this is fixed.
+    // Each restart starts from a settled call, where one of the two is quiet (it reads the host
+    // only every few seconds): whatever either side sends must still reach it at once.
+    // Between Firefox and Chromium every restart recovers in about 0.2 s (1 to 2 s when
+    // Firefox's own restart offer fails its DTLS transport and the connection is replaced),
+    // but in some runs the data channel stops delivering right after a restart while ICE and
+    // DTLS stay connected, and the chat line sent then is lost. Those pairings report as to do
+    // until that is understood; Firefox with Firefox gates.
+    const mixed = first !== second;
     test(`${first} (joining first) with ${second}: a restart by the answerer after one by the first offerer`,
-      { timeout: 150_000, todo: 'known bug: slow or no recovery in some runs' }, async () => {
-        const room = roomName(`${first}-${second}-restarts`);
-        const peers = [];
-        try {
-          peers.push(await joinCall(browserOf(first), site.server, room, { name: `${first}-1` }));
-          peers.push(await joinCall(browserOf(second), site.server, room, { name: `${second}-2` }));
-          await waitForMesh(peers);
-          const times = [
-            await checkRestart(peers, [peers[1]], `a restart by ${second} (the first offerer)`),
-            await checkRestart(peers, [peers[0]], `then a restart by ${first} (the answerer)`),
-          ];
-          console.log(`ICE restart recovery, ${first} with ${second}, offerer then answerer: ${times.join(', ')} ms`);
-        } finally {
-          await closePeers(peers);
-        }
-      });
+      { timeout: 150_000, todo: mixed && 'the data channel can stall after a restart between Firefox and Chromium' },
+      () => restartsInTurn(first, second, [[1], `a restart by ${second} (the first offerer)`], [[0], `then a restart by ${first} (the answerer)`]));
+
+    // Both sides restarting at the same moment collide (glare): the polite side rolls its offer
+    // back and answers, and its own restart follows. That takes 0.2 to 0.5 s in most runs and
+    // over 3 s in some of every pairing (the acknowledgements on the channel come late, so the
+    // messages go again through the host), so it reports as to do.
+    test(`${first} (joining first) with ${second}: restarts by both at once`,
+      { timeout: 150_000, todo: 'some runs take over 3 s: the channel delivers late right after colliding restarts' },
+      () => restartsInTurn(first, second, [[0, 1], 'restarts by both at once']));
   }
 
+  /**
+   * A call of `first` (joining first) and `second`, then each restart in turn, each from a
+   * settled call: [indexes of the peers that restart, label].
+   * @param {string} first
+   * @param {string} second
+   * @param {...[number[], string]} restarts
+   */
+  async function restartsInTurn(first, second, ...restarts) {
+    const room = roomName(`${first}-${second}-restarts`);
+    const peers = [];
+    try {
+      peers.push(await joinCall(browserOf(first), site.server, room, { name: `${first}-1` }));
+      peers.push(await joinCall(browserOf(second), site.server, room, { name: `${second}-2` }));
+      await waitForMesh(peers);
+      const times = [];
+      for (const [starters, label] of restarts) {
+        await waitForQuiet(peers);
+        times.push(await checkRestart(peers, starters.map((index) => peers[index]), label));
+      }
+      console.log(`ICE restart recovery, ${first} with ${second}, ${restarts.map(([, label]) => label).join(', ')}: ${times.join(', ')} ms`);
+    } finally {
+      await closePeers(peers);
+    }
+  }
 
   test('two people starting a call at the same moment connect every time', { timeout: 120_000 }, async () => {
     for (let round = 1; round <= 3; round += 1) {

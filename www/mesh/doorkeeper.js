@@ -15,12 +15,16 @@ const PEER_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
  * A note about the room, sent over the data channels:
  * - join: the doorkeeper heard that `peer` joined (everyone should read its inbox now);
  * - leave: the doorkeeper heard that `peer` left or expired;
- * - bye: the sender is leaving now ("I am leaving"); `peer` is the sender.
- * @typedef {{kind: 'mesh', note: 'join' | 'leave' | 'bye', peer: string}} MeshNote
+ * - bye: the sender is leaving now ("I am leaving"); `peer` is the sender;
+ * - reset: the sender gave up on the connection this channel belongs to and offers a fresh
+ *   one through the server; `peer` is the sender;
+ * - wake: the sender's next messages for this connection come through the server (an ICE
+ *   restart of its own is under way): read the inbox now; `peer` is the sender.
+ * @typedef {{kind: 'mesh', note: 'join' | 'leave' | 'bye' | 'reset' | 'wake', peer: string}} MeshNote
  */
 
 /**
- * @param {'join' | 'leave' | 'bye'} note
+ * @param {'join' | 'leave' | 'bye' | 'reset' | 'wake'} note
  * @param {string} peer
  * @returns {string}
  */
@@ -42,7 +46,7 @@ export function parseMeshNote(raw) {
     return null;
   }
   if (typeof value !== 'object' || value === null || value.kind !== 'mesh') return null;
-  if (!['join', 'leave', 'bye'].includes(value.note)) return null;
+  if (!['join', 'leave', 'bye', 'reset', 'wake'].includes(value.note)) return null;
   if (typeof value.peer !== 'string' || !PEER_PATTERN.test(value.peer)) return null;
   return { kind: 'mesh', note: value.note, peer: value.peer };
 }

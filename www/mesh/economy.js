@@ -29,7 +29,8 @@ import { createQuietness } from './quiet.js';
  *   event from the server (other types are ignored).
  * @property {(text: string, from: string) => import('./doorkeeper.js').MeshNote | null} note
  *   Offers a message from the channel to `from`; returns the note when it was one, for the call to act on (a join note:
- *   expect that peer's offer; leave and bye: drop that peer).
+ *   expect that peer's offer; leave and bye: drop that peer; reset: replace the connection;
+ *   wake: hold the stream while that peer's messages come through the server).
  * @property {(peer: string) => void} seen A peer this peer learnt of some other way (its
  *   offer came first): it joins the order as the newest.
  * @property {() => void} leaving Tells everyone over the channels that this peer leaves now.
@@ -82,10 +83,14 @@ export function createEconomy(options) {
     note(text, from) {
       const note = parseMeshNote(text);
       if (!note || note.peer === self) return null;
-      // Only a peer itself says it is leaving; a leave passed on about a peer this one is still
-      // linked to is stale or false, and the link itself will tell when it goes.
-      if (note.note === 'bye' && note.peer !== from) return null;
+      // Only a peer itself says it is leaving or starting its connection afresh; a leave passed
+      // on about a peer this one is still linked to is stale or false, and the link itself will
+      // tell when it goes.
+      const aboutItself = note.note === 'bye' || note.note === 'reset' || note.note === 'wake';
+      if (aboutItself && note.peer !== from) return null;
       if (note.note === 'leave' && options.linked(note.peer)) return null;
+      // A reset or a wake concerns a connection, not who is in the room.
+      if (note.note === 'reset' || note.note === 'wake') return note;
       if (note.note === 'join') order.joined(note.peer);
       else order.left(note.peer);
       quietness.update();

@@ -2,10 +2,10 @@
 // (mesh.js) holds a connection per remote peer, local media (local-media.js) the microphone,
 // camera and screen, the data channel (data-channel.js) chat and state notes, the file channel
 // (file-channel.js) files, the monitor (../ux/monitor.js) who speaks, how each line is and the
-// bitrate caps, and the signaling transport (../net/signaling.js) the link to the executable.
-// It owns only what spans them: the start, hang-up and rejoin sequence, the ICE configuration,
-// the spare connection made while the join is on its way, and the name this side goes by. It
-// reports through the `view` callbacks and never touches the DOM; browser objects
+// bitrate caps, the signaling transport (../net/signaling.js) the link to the executable, and
+// connections.js the ICE configuration and the spare connection made while the join is on its
+// way. It owns only what spans them: the start, hang-up and rejoin sequence, what the
+// transport's reports do, and the name this side goes by. It reports through the `view` callbacks and never touches the DOM; browser objects
 // (RTCPeerConnection, MediaStream, AudioContext, mediaDevices) are passed in.
 'use strict';
 
@@ -13,6 +13,7 @@ import { createTransport } from '../net/signaling.js';
 import { realTimers } from '../timers.js';
 import { cleanName } from '../ux/display-name.js';
 import { createCallMonitor, LEVEL_INTERVAL_MS } from '../ux/monitor.js';
+import { createConnections } from './connections.js';
 import { createChannels } from './data-channel.js';
 import { createFileChannels } from './file-channel.js';
 import { createLocalMedia } from './local-media.js';
@@ -109,132 +110,80 @@ function debugSnapshot(mesh, transport, media) {
 }
 
 /**
- * @param {CallOptions} options
+ * The parts of a call, as createCall puts them together.
+ * @typedef {object} CallParts
+ * @property {CallView} view
+ * @property {import('../net/signaling.js').Transport} transport
+ * @property {ReturnType<typeof createMesh>} mesh
+ * @property {ReturnType<typeof createLocalMedia>} media
+ * @property {import('./data-channel.js').Channels} channels
+ * @property {ReturnType<typeof createFileChannels>} files
+ * @property {ReturnType<typeof createCallMonitor>} monitor
+ * @property {ReturnType<typeof followMicrophone>} microphone
+ * @property {import('./connections.js').Connections} connections
+ * @property {{name: string}} local The name this side goes by.
  */
-export function createCall(options) {
-  const { view } = options;
-  const PeerConnection = options.RTCPeerConnection;
-  const subtle = options.crypto?.subtle;
-  const timers = options.timers ?? realTimers;
-  /** @param {number} ms */
-  const sleep = (ms) => new Promise((resolve) => { timers.setTimeout(resolve, ms); });
 
-  /** @type {RTCConfiguration} */
-  let rtcConfiguration = {};
+/**
+ * What the signaling transport reports, and what the call does with it.
+ * @param {() => CallParts} parts Read once the parts exist (the transport is made first).
+ * @param {{crypto: import('../net/seal.js').Crypto, key: CryptoKey} | null} seal
+ * @returns {import('../net/signaling.js').TransportOptions['handlers']}
+ */
+function transportHandlers(parts, seal) {
+  return {
+    joined(info) {
+      const { view, transport, mesh, connections } = parts();
+      const refused = refusal(info.sealed, Boolean(seal));
+      if (refused) {
+        transport.leave();
+        view.callState(refused.state, refused.detail);
+        return;
+      }
+      connections.configure({ iceServers: info.iceServers, iceTransportPolicy: info.iceTransportPolicy });
+      view.sealing(transport.sealed() ? 'sealed' : 'unsealed');
+      mesh.joined(info.peer, info.peers);
+    },
+    tampered: (reason) => parts().view.tampered(reason),
+    message: (message) => parts().mesh.handle(message),
+    state: (state, detail) => parts().view.callState(state, detail),
+    gone: (peerId) => parts().mesh.remove(peerId),
+    iceServers(iceServers) {
+      const { mesh, connections } = parts();
+      mesh.setConfiguration(connections.renewIceServers(iceServers));
+    },
+  };
+}
+
+/**
+ * The channels the mesh attaches to each connection: chat, and the file channel, which opens
+ * and closes with it.
+ * @param {import('./data-channel.js').Channels} channels
+ * @param {ReturnType<typeof createFileChannels>} files
+ * @returns {import('./data-channel.js').Channels}
+ */
+function meshChannels(channels, files) {
+  return {
+    ...channels,
+    attach(peerId, pc) {
+      files.attach(peerId, pc);
+      return channels.attach(peerId, pc);
+    },
+    detach(peerId) {
+      files.detach(peerId);
+      channels.detach(peerId);
+    },
+  };
+}
+
+/**
+ * Start, rejoin and hang-up.
+ * @param {CallParts} parts
+ */
+function sessionControls(parts) {
+  const { view, transport, mesh, media, monitor, microphone, connections } = parts;
   /** Counts starts and hang-ups, so that media opened for an earlier start is let go. */
   let session = 0;
-  /**
-   * A connection made while the join is on its way, for the first peer: creating one takes
-   * the browser 10 to 20 ms of the page's time, which would otherwise fall between the join's
-   * answer and the first offer.
-   * @type {RTCPeerConnection | null}
-   */
-  let spare = null;
-
-  /** @returns {RTCPeerConnection} */
-  function newConnection() {
-    const ready = spare;
-    spare = null;
-    if (ready) {
-      try {
-        // It was made before the join told which STUN and TURN servers to use.
-        ready.setConfiguration(rtcConfiguration);
-        return ready;
-      } catch (error) {
-        console.warn('setConfiguration:', error);
-        ready.close();
-      }
-    }
-    return new PeerConnection(rtcConfiguration);
-  }
-
-  const seal = options.key && options.crypto ? { crypto: options.crypto, key: options.key } : null;
-  const transport = createTransport({
-    apiPath: options.apiPath,
-    room: options.room,
-    fetch: options.fetch,
-    EventSource: options.EventSource,
-    timers: options.timers,
-    seal,
-    handlers: {
-      joined(info) {
-        const refused = refusal(info.sealed, Boolean(seal));
-        if (refused) {
-          transport.leave();
-          view.callState(refused.state, refused.detail);
-          return;
-        }
-        rtcConfiguration = { iceServers: info.iceServers, iceTransportPolicy: info.iceTransportPolicy };
-        view.sealing(transport.sealed() ? 'sealed' : 'unsealed');
-        mesh.joined(info.peer, info.peers);
-      },
-      tampered: (reason) => view.tampered(reason),
-      message: (message) => mesh.handle(message),
-      state: (state, detail) => view.callState(state, detail),
-      gone: (peerId) => mesh.remove(peerId),
-      iceServers(iceServers) {
-        rtcConfiguration = { ...rtcConfiguration, iceServers };
-        mesh.setConfiguration(rtcConfiguration);
-      },
-    },
-  });
-  let localName = '';
-  const channels = createChannels({
-    view,
-    localFlags: () => media.flags(),
-    localName: () => localName,
-    onMessage: (peerId, text) => mesh.fromChannel(peerId, text),
-    onChange: (peerId) => mesh.channelChanged(peerId),
-  });
-  const files = createFileChannels({ view });
-  const media = createLocalMedia({
-    secure: options.secure,
-    mediaDevices: options.mediaDevices,
-    MediaStream: options.MediaStream,
-    view,
-    sendTrack: (kind, track) => mesh.sendTrack(kind, track),
-    announce: (flags) => channels.announce(flags),
-  });
-  const mesh = createMesh({
-    view,
-    post: (message) => transport.post(message),
-    newConnection,
-    newStream: () => new options.MediaStream(),
-    localTracks: () => ({ audio: media.outgoing('audio'), video: media.outgoing('video'), stream: media.stream }),
-    // The file channel opens and closes with the chat channel.
-    channels: {
-      ...channels,
-      attach(peerId, pc) {
-        files.attach(peerId, pc);
-        return channels.attach(peerId, pc);
-      },
-      detach(peerId) {
-        files.detach(peerId);
-        channels.detach(peerId);
-      },
-    },
-    safetyCode: subtle ? (pc) => connectionSafetyCode(pc, subtle, sleep) : undefined,
-    negotiation: options.timers ? { timers: options.timers } : {},
-    economy: {
-      capable: () => typeof PeerConnection.prototype?.createDataChannel === 'function' && !transport.polling(),
-      busy: () => transport.busy(),
-      setQuiet: (quiet) => transport.setQuiet(quiet),
-    },
-  });
-
-  const browserAudio = { AudioContext: options.AudioContext, MediaStream: options.MediaStream };
-  const microphone = followMicrophone(browserAudio, () => media.outgoing('audio'), LEVEL_INTERVAL_MS);
-  const monitor = createCallMonitor({
-    peers: () => mesh.connections(),
-    localLevel: () => microphone.level(),
-    micOn: () => media.flags().mic,
-    content: () => (media.flags().sharing ? 'screen' : 'camera'),
-    budget: options.uplinkBudget,
-    onSpeakers: (state) => view.speakers(state),
-    onMutedHint: (shown) => view.mutedHint(shown),
-    onQuality: (peerId, line) => view.peerQuality(peerId, line),
-  });
-
   return {
     /**
      * Joins and asks for media at the same time: the connections are set up while the
@@ -247,7 +196,7 @@ export function createCall(options) {
       session += 1;
       const mine = session;
       transport.start();
-      spare ??= new PeerConnection(rtcConfiguration);
+      connections.prepareSpare();
       monitor.start();
       await media.adopt(pending, () => mine === session);
     },
@@ -259,8 +208,7 @@ export function createCall(options) {
 
     hangUp() {
       session += 1;
-      spare?.close();
-      spare = null;
+      connections.dropSpare();
       // "I am leaving" goes over the channels, so the others need not hear it from the host.
       mesh.leaving();
       transport.leave();
@@ -281,7 +229,16 @@ export function createCall(options) {
       mesh.leaving();
       transport.leave();
     },
+  };
+}
 
+/**
+ * Chat, files, the name, and the media controls.
+ * @param {CallParts} parts
+ */
+function userControls(parts) {
+  const { channels, files, media, monitor, microphone, local } = parts;
+  return {
     /**
      * @param {string} text
      * @returns {boolean} Whether the message went to at least one peer.
@@ -300,9 +257,9 @@ export function createCall(options) {
      * @returns {string} The name as cleaned.
      */
     setName(name) {
-      localName = cleanName(name);
+      local.name = cleanName(name);
       channels.announce(media.flags());
-      return localName;
+      return local.name;
     },
     /**
      * Changes the total video bitrate this side sends (split between the peers).
@@ -328,8 +285,83 @@ export function createCall(options) {
     /** @param {'audio' | 'video'} kind */
     currentDeviceId: (kind) => media.currentDeviceId(kind),
     flags: () => media.flags(),
+  };
+}
 
+/**
+ * @param {CallOptions} options
+ */
+export function createCall(options) {
+  const { view } = options;
+  const PeerConnection = options.RTCPeerConnection;
+  const subtle = options.crypto?.subtle;
+  const timers = options.timers ?? realTimers;
+  /** @param {number} ms */
+  const sleep = (ms) => new Promise((resolve) => { timers.setTimeout(resolve, ms); });
+  const connections = createConnections(PeerConnection);
+  const local = { name: '' };
+
+  const seal = options.key && options.crypto ? { crypto: options.crypto, key: options.key } : null;
+  const transport = createTransport({
+    apiPath: options.apiPath,
+    room: options.room,
+    fetch: options.fetch,
+    EventSource: options.EventSource,
+    timers: options.timers,
+    seal,
+    handlers: transportHandlers(() => parts, seal),
+  });
+  const channels = createChannels({
+    view,
+    localFlags: () => media.flags(),
+    localName: () => local.name,
+    onMessage: (peerId, text) => mesh.fromChannel(peerId, text),
+    onChange: (peerId) => mesh.channelChanged(peerId),
+  });
+  const files = createFileChannels({ view });
+  const media = createLocalMedia({
+    secure: options.secure,
+    mediaDevices: options.mediaDevices,
+    MediaStream: options.MediaStream,
+    view,
+    sendTrack: (kind, track) => mesh.sendTrack(kind, track),
+    announce: (flags) => channels.announce(flags),
+  });
+  const mesh = createMesh({
+    view,
+    post: (message) => transport.post(message),
+    newConnection: () => connections.newConnection(),
+    newStream: () => new options.MediaStream(),
+    localTracks: () => ({ audio: media.outgoing('audio'), video: media.outgoing('video'), stream: media.stream }),
+    channels: meshChannels(channels, files),
+    safetyCode: subtle ? (pc) => connectionSafetyCode(pc, subtle, sleep) : undefined,
+    negotiation: options.timers ? { timers: options.timers } : {},
+    economy: {
+      capable: () => typeof PeerConnection.prototype?.createDataChannel === 'function' && !transport.polling(),
+      busy: () => transport.busy(),
+      setQuiet: (quiet) => transport.setQuiet(quiet),
+    },
+  });
+
+  const browserAudio = { AudioContext: options.AudioContext, MediaStream: options.MediaStream };
+  const microphone = followMicrophone(browserAudio, () => media.outgoing('audio'), LEVEL_INTERVAL_MS);
+  const monitor = createCallMonitor({
+    peers: () => mesh.connections(),
+    localLevel: () => microphone.level(),
+    micOn: () => media.flags().mic,
+    content: () => (media.flags().sharing ? 'screen' : 'camera'),
+    budget: options.uplinkBudget,
+    onSpeakers: (state) => view.speakers(state),
+    onMutedHint: (shown) => view.mutedHint(shown),
+    onQuality: (peerId, line) => view.peerQuality(peerId, line),
+  });
+  /** @type {CallParts} */
+  const parts = { view, transport, mesh, media, channels, files, monitor, microphone, connections, local };
+
+  return {
+    ...sessionControls(parts),
+    ...userControls(parts),
     /** Read-only snapshot for debugging and end-to-end tests. */
-    debug: () => ({ ...debugSnapshot(mesh, transport, media), name: localName, bitratePlans: monitor.plans() }),
+    debug: () => ({ ...debugSnapshot(mesh, transport, media), name: local.name, bitratePlans: monitor.plans() }),
   };
 }

@@ -21,6 +21,8 @@ const CHAT_CHANNEL_ID = 0;
  *   channel's peer the local media state and name.
  * @property {(text: string) => boolean} sendChat Sends a chat line; whether any peer got it.
  * @property {(text: string) => number} broadcast Sends `text` on every open channel; how many.
+ * @property {(peerId: string, text: string) => boolean} sendTo Sends `text` on the channel to
+ *   `peerId` if it is open; whether it went.
  * @property {(peerId: string) => RTCDataChannelState | null} state
  */
 
@@ -107,5 +109,15 @@ export function createChannels(options) {
     },
     state: (peerId) => channels.get(peerId)?.readyState ?? null,
     broadcast,
+    sendTo(peerId, text) {
+      const channel = channels.get(peerId);
+      if (channel?.readyState !== 'open') return false;
+      try {
+        channel.send(text);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }

@@ -1,7 +1,8 @@
 // When a connection's ICE is restarted: at once on the leading side when it fails, after a
 // grace period on the other side (so the two restart offers do not collide), when
 // "disconnected" lasts, and when a connection never comes up at all; after a restart that did
-// not help, the owner may replace the connection instead (onStuck). Part of perfect
+// not help, the owner may replace the connection instead (onStuck), and a failed DTLS
+// transport, which no restart repairs, is the owner's to replace at once (onTransportFailed). Part of perfect
 // negotiation (negotiation.js starts it with the same options); it only watches the
 // connection's state and calls restartIce.
 'use strict';
@@ -14,6 +15,18 @@
  */
 export function connectionStateOf(pc) {
   return pc.connectionState ?? pc.iceConnectionState;
+}
+
+/**
+ * Whether one of the connection's DTLS transports failed. An ICE restart cannot repair that:
+ * Firefox, having answered the first offer, can fail its DTLS transport with its own restart
+ * offer (Chrome on the other side), and its data channel closes with it.
+ * @param {RTCPeerConnection} pc
+ * @returns {boolean}
+ */
+export function dtlsFailed(pc) {
+  const transports = [pc.sctp?.transport, ...(pc.getSenders?.() ?? []).map((sender) => sender.transport)];
+  return transports.some((transport) => transport?.state === 'failed');
 }
 
 /** @param {string} state */
@@ -30,6 +43,8 @@ function isUp(state) {
  * @property {number} [failedGraceMs]
  * @property {number} [connectTimeoutMs]
  * @property {() => void} [onStuck]
+ * @property {() => void} [onTransportFailed] Called instead of a restart when a DTLS
+ *   transport failed (see dtlsFailed).
  * @property {() => boolean} isClosed Whether the negotiator was closed.
  */
 
@@ -93,7 +108,11 @@ export function createIceRestarts(options) {
   function onStateChange() {
     if (options.isClosed()) return;
     const state = connectionStateOf(pc);
-    if (state === 'failed') {
+    if (state === 'failed' && options.onTransportFailed && dtlsFailed(pc)) {
+      clear(restartTimer);
+      restartTimer = null;
+      options.onTransportFailed();
+    } else if (state === 'failed') {
       if (!leads) restartLater(failedGraceMs, (now) => now === 'failed');
       else {
         clear(restartTimer);

@@ -1,5 +1,6 @@
 // Perfect negotiation for one RTCPeerConnection (the pattern of MDN's "Perfect negotiation").
-// It owns the offer/answer exchange and trickle ICE with batched candidates; ice-restart.js,
+// It owns the offer/answer exchange (an offering half and a receiving half sharing the
+// makingOffer / ignoreOffer flags) and trickle ICE with batched candidates; ice-restart.js,
 // which it starts, restarts ICE when the connection fails or stays disconnected. The same
 // code runs on both ends of a connection; only the `polite` flag differs, and both ends derive it from the two peer ids, so they always
 // disagree about it. It knows nothing of the DOM, of media or of HTTP: the signaling channel is
@@ -48,6 +49,9 @@ import { createIceRestarts } from './ice-restart.js';
  * @property {() => void} [onUnusableAnswer] Called when an answer to this side's offer cannot
  *   be applied (after rolling the offer back), so the owner can replace the connection at
  *   once; without it the connection waits for the restart timers.
+ * @property {() => void} [beforeOffer] Called just before this side makes an offer.
+ * @property {() => void} [onTransportFailed] Called when a DTLS transport of the connection
+ *   failed, which no ICE restart repairs; without it, ICE is restarted as for any failure.
 
  * @property {boolean} [waitForOffer] This side answers: it makes no offer of its own until it
  *   has applied the other side's first description. Lets a connection be set up ahead of an
@@ -75,6 +79,137 @@ export function isPolite(localId, remoteId) {
 }
 
 /**
+ * The flags perfect negotiation keeps, shared by its offering and its receiving half.
+ * @typedef {object} NegotiationState
+ * @property {boolean} makingOffer
+ * @property {boolean} ignoreOffer
+ * @property {boolean} waitingForOffer
+ * @property {boolean} closed
+ */
+
+/**
+ * The offering half: an offer whenever the browser asks for one (negotiationneeded).
+ * @param {RTCPeerConnection} pc
+ * @param {NegotiationState} state
+ * @param {(description: RTCSessionDescription | null) => void} sendDescription
+ * @param {(error: unknown) => void} onError
+ * @param {(() => void) | undefined} beforeOffer
+ */
+function offering(pc, state, sendDescription, onError, beforeOffer) {
+  return async function onNegotiationNeeded() {
+    // An offer already on its way covers this need too: the browser asks again, once the
+    // exchange is over, if something is still left to negotiate.
+    if (state.closed || state.makingOffer || state.waitingForOffer) return;
+    beforeOffer?.();
+    try {
+      state.makingOffer = true;
+      await pc.setLocalDescription();
+      sendDescription(pc.localDescription);
+    } catch (error) {
+      onError(error);
+    } finally {
+      state.makingOffer = false;
+    }
+  };
+}
+
+/**
+ * @typedef {object} ReceivingParts
+ * @property {RTCPeerConnection} pc
+ * @property {boolean} polite
+ * @property {NegotiationState} state
+ * @property {(description: RTCSessionDescription | null) => void} sendDescription
+ * @property {(() => void) | undefined} onUnusableAnswer
+ * @property {(error: unknown) => void} onError
+ */
+
+/**
+ * The receiving half: the other side's descriptions (answering its offers, yielding or
+ * ignoring on a collision) and candidates. Returns the handler of one signaling message.
+ * @param {ReceivingParts} parts
+ * @returns {(message: SignalMessage) => Promise<void>}
+ */
+function receiving(parts) {
+  const { pc, polite, state, sendDescription, onError } = parts;
+
+  /** @param {RTCSessionDescriptionInit} description */
+  async function onDescription(description) {
+    const offerCollision =
+      description.type === 'offer' && (state.makingOffer || pc.signalingState !== 'stable');
+    state.ignoreOffer = !polite && offerCollision;
+    if (state.ignoreOffer) return;
+    if (description.type === 'answer') {
+      await onAnswer(description);
+      return;
+    }
+    // On a collision the polite side's setRemoteDescription rolls its own offer back implicitly.
+    await pc.setRemoteDescription(description);
+    state.waitingForOffer = false;
+    if (description.type === 'offer') {
+      await pc.setLocalDescription();
+      sendDescription(pc.localDescription);
+    }
+  }
+
+  /**
+   * An answer that cannot be applied (Chrome refuses one that flips the DTLS role: "Failed to
+   * set SSL role for the transport") would leave this side in have-local-offer, which blocks
+   * every later negotiation until the restart timers give up. The offer is rolled back and
+   * the owner replaces the connection at once.
+   * @param {RTCSessionDescriptionInit} description
+   */
+  async function onAnswer(description) {
+    try {
+      await pc.setRemoteDescription(description);
+      state.waitingForOffer = false;
+    } catch (error) {
+      console.info('negotiation: the answer cannot be applied, replacing the connection:', error);
+      if (pc.signalingState === 'have-local-offer') {
+        await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+      }
+      if (parts.onUnusableAnswer && !state.closed) parts.onUnusableAnswer();
+      else throw error;
+    }
+  }
+
+  /**
+   * Whether a candidate belongs to another description than the remote one in place: one of
+   * an offer this side ignored, or of a connection that was replaced (its candidates may
+   * still be on their way). Such candidates are dropped quietly.
+   * @param {RTCIceCandidateInit} candidate
+   */
+  function isStale(candidate) {
+    const remote = pc.remoteDescription;
+    if (state.ignoreOffer || !remote) return true;
+    const ufrag = candidate.usernameFragment;
+    return Boolean(ufrag) && !(remote.sdp ?? '').includes(`a=ice-ufrag:${ufrag}`);
+  }
+
+  /** @param {RTCIceCandidateInit[]} batch */
+  async function onCandidates(batch) {
+    for (const candidate of batch) {
+      try {
+        await pc.addIceCandidate(candidate);
+      } catch (error) {
+        if (!isStale(candidate)) onError(error);
+      }
+    }
+  }
+
+  return async function handle(message) {
+    if (state.closed) return;
+    try {
+      if (message.type === 'description') await onDescription(message.data);
+      else if (message.type === 'candidates' && Array.isArray(message.data)) {
+        await onCandidates(message.data);
+      }
+    } catch (error) {
+      onError(error);
+    }
+  };
+}
+
+/**
  * Attaches perfect negotiation to `pc`. Call it before adding tracks or data channels, so the
  * first `negotiationneeded` event is not missed.
  * @param {NegotiatorOptions} options
@@ -84,11 +219,8 @@ export function negotiate(options) {
   const { pc, polite, signaling } = options;
   const timers = options.timers ?? realTimers;
   const onError = options.onError ?? ((error) => console.warn('negotiation:', error));
-
-  let makingOffer = false;
-  let ignoreOffer = false;
-  let waitingForOffer = options.waitForOffer ?? false;
-  let closed = false;
+  /** @type {NegotiationState} */
+  const state = { makingOffer: false, ignoreOffer: false, waitingForOffer: options.waitForOffer ?? false, closed: false };
   // Messages are handled one after another: a description applied while the previous one is
   // still being applied would see a half-updated signalingState and misjudge a collision.
   /** @type {Promise<void>} */
@@ -107,113 +239,23 @@ export function negotiate(options) {
     signaling.send({ type: 'description', data: { type: description.type, sdp: description.sdp } });
   }
 
-  async function onNegotiationNeeded() {
-    // An offer already on its way covers this need too: the browser asks again, once the
-    // exchange is over, if something is still left to negotiate.
-    if (closed || makingOffer || waitingForOffer) return;
-    try {
-      makingOffer = true;
-      await pc.setLocalDescription();
-      sendDescription(pc.localDescription);
-    } catch (error) {
-      onError(error);
-    } finally {
-      makingOffer = false;
-    }
-  }
-
   /** @param {{candidate: RTCIceCandidate | null}} event */
   function onIceCandidate({ candidate }) {
     // A null candidate marks the end of gathering; every browser copes without it being sent.
-    if (!candidate || closed) return;
+    if (!candidate || state.closed) return;
     const init = typeof candidate.toJSON === 'function' ? candidate.toJSON() : candidate;
     candidates.push(init);
   }
 
-  /** @param {RTCSessionDescriptionInit} description */
-  async function onDescription(description) {
-    const offerCollision =
-      description.type === 'offer' && (makingOffer || pc.signalingState !== 'stable');
-    ignoreOffer = !polite && offerCollision;
-    if (ignoreOffer) return;
-    if (description.type === 'answer') {
-      await onAnswer(description);
-      return;
-    }
-    // On a collision the polite side's setRemoteDescription rolls its own offer back implicitly.
-    await pc.setRemoteDescription(description);
-    waitingForOffer = false;
-    if (description.type === 'offer') {
-      await pc.setLocalDescription();
-      sendDescription(pc.localDescription);
-    }
-  }
-
-  /**
-   * An answer that cannot be applied (Chrome refuses one that flips the DTLS role: "Failed to
-   * set SSL role for the transport") would leave this side in have-local-offer, which blocks
-   * every later negotiation until the restart timers give up. The offer is rolled back and
-   * the owner replaces the connection at once.
-   * @param {RTCSessionDescriptionInit} description
-   */
-  async function onAnswer(description) {
-    try {
-      await pc.setRemoteDescription(description);
-      waitingForOffer = false;
-    } catch (error) {
-      console.info('negotiation: the answer cannot be applied, replacing the connection:', error);
-      if (pc.signalingState === 'have-local-offer') {
-        await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
-      }
-      if (options.onUnusableAnswer && !closed) options.onUnusableAnswer();
-      else throw error;
-    }
-  }
-
-  /**
-   * Whether a candidate belongs to another description than the remote one in place: one of
-   * an offer this side ignored, or of a connection that was replaced (its candidates may
-   * still be on their way). Such candidates are dropped quietly.
-   * @param {RTCIceCandidateInit} candidate
-   */
-  function isStale(candidate) {
-    const remote = pc.remoteDescription;
-    if (ignoreOffer || !remote) return true;
-    const ufrag = candidate.usernameFragment;
-    return Boolean(ufrag) && !(remote.sdp ?? '').includes(`a=ice-ufrag:${ufrag}`);
-  }
-
-  /** @param {RTCIceCandidateInit[]} batch */
-  async function onCandidates(batch) {
-    for (const candidate of batch) {
-      try {
-        await pc.addIceCandidate(candidate);
-      } catch (error) {
-        if (!isStale(candidate)) onError(error);
-      }
-    }
-  }
-
-  /** @param {SignalMessage} message */
-  async function handle(message) {
-    if (closed) return;
-    try {
-      if (message.type === 'description') await onDescription(message.data);
-      else if (message.type === 'candidates' && Array.isArray(message.data)) {
-        await onCandidates(message.data);
-      }
-    } catch (error) {
-      onError(error);
-    }
-  }
-
+  const onNegotiationNeeded = offering(pc, state, sendDescription, onError, options.beforeOffer);
+  const handle = receiving({ pc, polite, state, sendDescription, onUnusableAnswer: options.onUnusableAnswer, onError });
   pc.addEventListener('negotiationneeded', onNegotiationNeeded);
   pc.addEventListener('icecandidate', /** @type {any} */ (onIceCandidate));
   const restarts = createIceRestarts({
     ...options,
     leads: options.leadsRestarts ?? !polite,
     timers,
-    isClosed: () => closed,
+    isClosed: () => state.closed,
   });
   signaling.onmessage = (message) => {
     queue = queue.then(() => handle(message));
@@ -226,7 +268,7 @@ export function negotiate(options) {
     },
     restartIce: restarts.restartIce,
     close() {
-      closed = true;
+      state.closed = true;
       restarts.stop();
       candidates.cancel();
       pc.removeEventListener('negotiationneeded', onNegotiationNeeded);
@@ -234,7 +276,7 @@ export function negotiate(options) {
       signaling.onmessage = null;
     },
     flags() {
-      return { makingOffer, ignoreOffer, restarts: restarts.count() };
+      return { makingOffer: state.makingOffer, ignoreOffer: state.ignoreOffer, restarts: restarts.count() };
     },
   };
 }

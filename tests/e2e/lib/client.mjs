@@ -3,6 +3,8 @@
 // knows those names (UI, and CHECK_PAGE for the self-check page), so a change of the page
 // touches one place; the tests name controls through UI and act through the helpers below.
 
+import assert from 'node:assert/strict';
+
 import { closePeers, connectedCount, openPeer, trafficLog, waitForConnected, waitForPlayingVideos } from './browser.mjs';
 
 export const REMOTE_TILE = '#tiles > figure.tile:not([data-self="true"])';
@@ -266,4 +268,26 @@ export async function withTwoPeers(browser, server, room, check = async () => {}
   } finally {
     await closePeers(peers);
   }
+}
+
+/** The page's debugging snapshot (window.webrtcCgi), with its Maps as plain objects. */
+export function debugInfo(peer) {
+  return peer.page.evaluate(() => {
+    const info = window.webrtcCgi;
+    return { ...info, peers: Object.fromEntries(info.peers) };
+  });
+}
+
+/** Waits until every peer but the doorkeeper is quiet, and returns the doorkeeper. */
+export async function waitForQuiet(peers) {
+  for (const peer of peers) {
+    await waitForBody(peer, () => {
+      const info = window.webrtcCgi;
+      return info.quiet || info.doorkeeper;
+    }, 20_000, 'a quiet client (or the doorkeeper)');
+  }
+  const infos = await Promise.all(peers.map(debugInfo));
+  const keepers = peers.filter((_, index) => infos[index].doorkeeper);
+  assert.equal(keepers.length, 1, `one doorkeeper: ${JSON.stringify(infos.map((i) => [i.peerId, i.doorkeeper, i.quiet]))}`);
+  return keepers[0];
 }
