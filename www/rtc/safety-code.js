@@ -106,7 +106,8 @@ export async function safetyCode(subtle, a, b) {
  * @returns {Promise<string | null>}
  */
 export async function connectionSafetyCode(pc, subtle, sleep) {
-  for (let attempt = 0; attempt < 5; attempt += 1) {
+  // Up to ten seconds: on a busy machine the remote certificate can be listed late.
+  for (let attempt = 0; attempt < 25 && pc.connectionState !== 'closed'; attempt += 1) {
     if (attempt > 0) await sleep(400);
     const stats = [...(await pc.getStats()).values()];
     const fingerprints = certificateFingerprints(stats) ?? (lacksCertificateStats(stats) ? appliedFingerprints(pc) : null);
