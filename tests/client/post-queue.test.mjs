@@ -29,7 +29,7 @@ function setup() {
   };
   const gone = [];
   const queue = createPostQueue(link, { random: () => 0, streamOpen: () => true, gone: (peer) => gone.push(peer) });
-  const post = (to, data) => queue.push(JSON.stringify({ to, type: 'candidates', data }));
+  const post = (to, data) => queue.push({ to, type: 'candidates', data });
   const status = (code, headers = {}) => ({ status: code, headers: { get: (name) => headers[name] ?? null } });
   const settle = async () => {
     for (let i = 0; i < 10; i += 1) await flushMicrotasks();

@@ -21,10 +21,17 @@ export const PARALLEL_POSTS = 3;
 
 /**
  * @typedef {object} PostQueue
- * @property {(body: string) => void} push Queues a JSON body for the current session.
+ * @property {(post: Post) => void} push Queues a message for the current session.
  * @property {() => void} clear Drops everything queued.
  * @property {() => void} pump Sends what is queued (after a join).
  * @property {() => number} size How many messages wait (those under way included).
+ */
+
+/**
+ * @typedef {object} Post A POST's body: what the server stores for its recipient.
+ * @property {string | null} to The recipient; null for everyone.
+ * @property {string} type
+ * @property {unknown} [data]
  */
 
 /**
@@ -34,16 +41,6 @@ export const PARALLEL_POSTS = 3;
  * @property {string | null} to Its recipient; null for everyone.
  * @property {boolean} sending
  */
-
-/** @param {string} body */
-function recipientOf(body) {
-  try {
-    const to = JSON.parse(body)?.to;
-    return typeof to === 'string' ? to : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The queued posts that may leave now: the first waiting one of each recipient that has
@@ -149,8 +146,8 @@ export function createPostQueue(link, options) {
   }
 
   return {
-    push(body) {
-      queue.push({ generation: link.generation(), body, to: recipientOf(body), sending: false });
+    push(post) {
+      queue.push({ generation: link.generation(), body: JSON.stringify(post), to: post.to, sending: false });
       pump();
     },
     clear() {

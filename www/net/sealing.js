@@ -125,12 +125,12 @@ export function createSealedSession(link, seal, onTampered) {
     /**
      * @param {string} self
      * @param {{to?: string | null, type: string, data?: unknown}} message
-     * @param {(body: string) => void} push
+     * @param {(post: import('./post-queue.js').Post) => void} push
      */
     send(self, message, push) {
       const generation = link.generation();
       sealing?.seal(self, message, (sealed) => {
-        if (current(generation)) push(JSON.stringify(sealed));
+        if (current(generation)) push(sealed);
       });
     },
     /**

@@ -158,7 +158,7 @@ export function createTransport(options) {
       const session = link.session();
       if (link.stopped() || !session) return;
       if (sealed.active()) sealed.send(session.peer, message, posts.push);
-      else posts.push(JSON.stringify({ to: message.to ?? null, type: message.type, data: message.data }));
+      else posts.push({ to: message.to ?? null, type: message.type, data: message.data });
     },
     leave() {
       const ending = link.session();
